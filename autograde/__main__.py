@@ -1,0 +1,48 @@
+"""python -m autograde {grade, merge, release, solve, fixtures}: the instructor's commands."""
+
+import argparse
+import sys
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m autograde", description=__doc__.split(":")[1].strip())
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    grade = sub.add_parser("grade", help="grade a folder of submissions (or self-check one notebook)")
+    grade.add_argument("path", help="folder with one sub-folder per student, or a single .ipynb")
+    grade.add_argument("--out", help="gradebook CSV (default: gradebook.csv for a folder; none for one notebook)")
+    grade.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: all cores)")
+    grade.add_argument("--timeout", type=float, default=None, help="seconds per exercise (default: 20)")
+
+    fixtures = sub.add_parser("fixtures", help="regenerate the visible-check fixtures from solutions/")
+    fixtures.add_argument("--check", action="store_true", help="exit 1 if the stored fixtures are stale")
+
+    solve = sub.add_parser("solve", help="write the solved notebooks (stubs replaced by the reference)")
+    solve.add_argument("out", help="output folder")
+
+    args = parser.parse_args(argv)
+    if args.command == "grade":
+        from autograde.grade import main as grade_main
+
+        return grade_main(args)
+    if args.command == "fixtures":
+        from autograde import fixtures as fx
+
+        if args.check:
+            bad = fx.stale()
+            print("stale fixtures: " + ", ".join(bad) if bad else "fixtures are up to date")
+            return 1 if bad else 0
+        fx.write_all()
+        print(f"wrote {fx.FIXTURES}")
+        return 0
+    if args.command == "solve":
+        from autograde.notebooks import write_solved
+
+        for path in write_solved(args.out):
+            print(path)
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

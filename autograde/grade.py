@@ -1,0 +1,227 @@
+"""python -m autograde grade: a class's submissions -> gradebook CSV, feedback files, class summary."""
+
+import csv
+import importlib
+import os
+import sys
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from autograde import fixtures, notebooks, sandbox
+from autograde.judge import CallError, Failure, explain, judge_case
+from autograde.lessons import NOTEBOOKS, lesson
+
+COLUMNS = ["student", "notebook", "exercise", "score", "max_score", "feedback"]
+KEYS = {filename: key for key, filename in NOTEBOOKS.items()}
+
+
+@dataclass
+class Result:
+    student: str
+    notebook: str
+    exercise: str
+    score: float
+    max_score: float
+    feedback: str
+    mistake: str = ""
+    details: str = ""  # extra lines for the feedback file (cell errors, grader notes)
+
+    def row(self):
+        return {"student": self.student, "notebook": self.notebook, "exercise": self.exercise,
+                "score": f"{self.score:g}", "max_score": f"{self.max_score:g}", "feedback": self.feedback}
+
+
+def discover(path):
+    """{student: {notebook file name: path}} for a class folder (or an nbgrader course's submitted/)."""
+    root = path / "submitted" if (path / "submitted").is_dir() else path
+    found = {}
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        mine = {}
+        for filename in NOTEBOOKS.values():
+            hits = sorted((p for p in folder.rglob(filename) if ".ipynb_checkpoints" not in p.parts),
+                          key=lambda p: (len(p.parts), str(p)))
+            if hits:
+                mine[filename] = hits[0]
+        found[folder.name] = mine
+    return found
+
+
+class Grader:
+    """Grades notebooks against the hidden and visible cases; reference outputs computed once."""
+
+    def __init__(self, limits=None):
+        self.limits = limits or sandbox.Limits()
+        self.library = sandbox.Library()
+        self._cases, self._lock = {}, threading.Lock()
+
+    def close(self):
+        self.library.close()
+
+    def cases(self, key):
+        """[(exercise, [(case, expected, mistake outputs)])] of a lesson, visible cases first."""
+        with self._lock:
+            if key not in self._cases:
+                hidden = importlib.import_module(f"autograde.hidden.{key}").CASES
+                self._cases[key] = [
+                    (ex, fixtures.expected_outputs(key, ex, ex.visible + hidden.get(ex.name, [])))
+                    for ex in lesson(key).EXERCISES
+                ]
+            return self._cases[key]
+
+    def grade(self, student, filename, path):
+        """[Result] for each exercise of one notebook; never raises."""
+        key = KEYS[filename]
+        exercises = [ex for ex, _ in self.cases(key)]
+
+        def all_zero(reason):
+            return [Result(student, filename, ex.name, 0, ex.points, reason) for ex in exercises]
+
+        if path is None:
+            return all_zero("not submitted")
+        try:
+            nb = notebooks.read(path)
+        except (ValueError, OSError) as exc:
+            return all_zero(f"the notebook could not be graded: {exc}")
+        try:
+            return self._grade(student, filename, key, nb)
+        except Exception as exc:  # a bug of the grader's must not lose the rest of the class
+            return all_zero(f"internal grading error ({type(exc).__name__}: {exc}); please report it")
+
+    def _grade(self, student, filename, key, nb):
+        calls, index = [], {}
+        for ex, cases in self.cases(key):
+            for ci, (case, _, _) in enumerate(cases):
+                for k, kwargs in enumerate(case.calls):
+                    call_id = f"{ex.name}/{ci}/{k}"
+                    calls.append((call_id, ex.name, kwargs))
+                    index[call_id] = (ex.name, ci, k)
+        run = sandbox.run(notebooks.graded_cells(nb), calls, self.library, self.limits)
+        details = [f"cell {i}: {msg}" for i, msg in sorted(run.cell_errors.items())]
+        results = []
+        for ex, cases in self.cases(key):
+            got_by_case = [[run.outputs[f"{ex.name}/{ci}/{k}"] for k in range(len(case.calls))]
+                           for ci, (case, _, _) in enumerate(cases)]
+            results.append(self._judge(student, filename, ex, cases, got_by_case, details))
+        return results
+
+    def _judge(self, student, filename, ex, cases, got_by_case, details):
+        for ci, ((case, expected, wrong), got) in enumerate(zip(cases, got_by_case)):
+            error = next((g for g in got if isinstance(g, CallError)), None)
+            if error is not None and error.type_name in ("NotImplementedError", "NameError", "GraderStopped"):
+                reason = {
+                    "NotImplementedError": f"✘ {ex.name}: not implemented (it still raises NotImplementedError)",
+                    "NameError": f"✘ {ex.name}: the notebook defines no function called {ex.name} "
+                                 "(keep the name given in the exercise)",
+                }.get(error.type_name, f"✘ {ex.name}: stopped by the grader: {error.message}")
+                return Result(student, filename, ex.name, 0, ex.points, reason, details="\n".join(details))
+            try:
+                judge_case(ex, case, got, expected, wrong)
+            except Failure as failure:
+                text = explain(ex, ci, len(cases), case, failure).replace("\n  ", " ")
+                return Result(student, filename, ex.name, 0, ex.points, text, failure.mistake or "",
+                              "\n".join(details))
+        return Result(student, filename, ex.name, ex.points, ex.points, f"✔ all {len(cases)} cases pass")
+
+
+def write_gradebook(results, out):
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(out.suffix + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(r.row() for r in results)
+    os.replace(tmp, out)
+
+
+def feedback_text(student, results):
+    """A student's feedback in Markdown: per notebook, each exercise's score and what failed."""
+    lines = [f"# Feedback for {student}", ""]
+    total = sum(r.score for r in results)
+    lines += [f"Total: **{total:g} / {sum(r.max_score for r in results):g}** points", ""]
+    for filename in dict.fromkeys(r.notebook for r in results):
+        mine = [r for r in results if r.notebook == filename]
+        lines += [f"## {filename}: {sum(r.score for r in mine):g} / {sum(r.max_score for r in mine):g}", "",
+                  "| exercise | score | feedback |", "|---|---|---|"]
+        lines += [f"| `{r.exercise}` | {r.score:g} / {r.max_score:g} | {r.feedback.replace('|', '/')} |" for r in mine]
+        notes = sorted({r.details for r in mine if r.details})
+        if notes:
+            lines += ["", "Errors while running your notebook's cells (other cells still ran):", ""]
+            lines += [f"- {line}" for note in notes for line in note.splitlines()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def summary(results):
+    """The class summary: per exercise mean score, pass rate, most common catalogued mistakes."""
+    rows = [f"{'notebook':<18} {'exercise':<22} {'mean':>6} {'pass rate':>9}  most common mistakes"]
+    by_exercise = {}
+    for r in results:
+        by_exercise.setdefault((r.notebook, r.exercise), []).append(r)
+    for (filename, name), rs in by_exercise.items():
+        ex = next(e for e in lesson(KEYS[filename]).EXERCISES if e.name == name)
+        mistakes = Counter(ex.mistakes[r.mistake].title for r in rs if r.mistake)
+        common = ", ".join(f"{title} ({n})" for title, n in mistakes.most_common(3)) or "-"
+        mean = sum(r.score for r in rs) / len(rs)
+        rate = sum(r.score == r.max_score for r in rs) / len(rs)
+        rows.append(f"{filename:<18} {name:<22} {mean:>6.2f} {rate:>8.0%}  {common}")
+    return "\n".join(rows)
+
+
+def main(args):
+    path = Path(args.path)
+    if not path.exists():
+        print(f"error: {path} does not exist", file=sys.stderr)
+        return 2
+    limits = sandbox.Limits()
+    if args.timeout is not None:
+        if args.timeout <= 0:
+            print("error: --timeout must be positive", file=sys.stderr)
+            return 2
+        limits.exercise_seconds = args.timeout
+    jobs = args.jobs or os.cpu_count() or 1
+    if jobs < 1:
+        print("error: --jobs must be at least 1", file=sys.stderr)
+        return 2
+    if path.is_file():
+        if path.name not in KEYS:
+            print(f"error: {path.name} is not a course notebook ({', '.join(KEYS)})", file=sys.stderr)
+            return 2
+        tasks = {("self", path.name): path}
+    else:
+        found = discover(path)
+        if not found:
+            print(f"error: {path} has no student folders", file=sys.stderr)
+            return 2
+        graded = [f for f in NOTEBOOKS.values() if any(f in mine for mine in found.values())]
+        tasks = {(s, f): mine.get(f) for s, mine in found.items() for f in graded}
+    grader = Grader(limits)
+    results = {}
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(grader.grade, s, f, p): (s, f) for (s, f), p in tasks.items()}
+            for future in tqdm(as_completed(futures), total=len(futures), desc="grading", unit="notebook",
+                               file=sys.stderr, disable=len(futures) < 2):
+                results[futures[future]] = future.result()
+    finally:
+        grader.close()
+    ordered = [r for key in tasks for r in results[key]]  # students sorted, notebooks in course order
+    if path.is_file():
+        print(feedback_text(path.name, ordered))
+        if args.out:
+            write_gradebook(ordered, Path(args.out))
+        return 0
+    out = Path(args.out or "gradebook.csv")
+    write_gradebook(ordered, out)
+    feedback_dir = out.parent / "feedback"
+    feedback_dir.mkdir(parents=True, exist_ok=True)
+    for student in dict.fromkeys(r.student for r in ordered):
+        (feedback_dir / f"{student}.md").write_text(feedback_text(student, [r for r in ordered if r.student == student]))
+    print(summary(ordered))
+    total = len({r.student for r in ordered})
+    print(f"\ngraded {total} student(s), {len(tasks)} notebook(s): gradebook {out}, feedback in {feedback_dir}/")
+    return 0

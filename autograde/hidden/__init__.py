@@ -1,0 +1,1 @@
+"""Hidden cases, used when grading (instructor side; not in the student release)."""

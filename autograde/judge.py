@@ -1,0 +1,201 @@
+"""How a result is judged: type, then shape, then values, then properties; known mistakes named.
+
+Everything here works on plain data (see serial.py): the student's values arrive decoded, the
+expected values come from fixtures (in the notebook) or from solutions/ (when grading).
+"""
+
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+
+import numpy as np
+
+from autograde.serial import Opaque
+
+
+@dataclass
+class Case:
+    """One checked situation: a label for the student and the calls' keyword arguments."""
+
+    label: str
+    calls: list  # list of dicts of keyword arguments (plain data; RngSeed for generators)
+
+
+@dataclass
+class Mistake:
+    """A catalogued mistake: the exercise it belongs to, its name, and the hint that fixes it."""
+
+    exercise: str
+    title: str
+    hint: str
+    by_output: bool = False  # detected by matching a mistaken implementation's output
+
+
+@dataclass
+class Exercise:
+    name: str
+    points: int
+    visible: list
+    judge: object  # judge(case, got, expected) -> None; raises Failure
+    random: bool = False  # judged by properties alone: no expected outputs
+    mistakes: dict = field(default_factory=dict)  # id -> Mistake, filled by the lesson
+
+
+class Failure(Exception):
+    """A case failed: message for the student, and the catalogued mistake if one was recognised."""
+
+    def __init__(self, message, mistake=None):
+        super().__init__(message)
+        self.message = message
+        self.mistake = mistake
+
+
+def describe(value):
+    """How a value looks, for messages: 'ndarray of shape (3, 2)', 'float', 'list of 4 items'."""
+    if isinstance(value, Opaque):
+        return f"a {value.type_name} object"
+    if isinstance(value, np.ndarray):
+        return f"ndarray of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, tuple):
+        return f"tuple of {len(value)} items"
+    if isinstance(value, list):
+        return f"list of {len(value)} items"
+    if value is None:
+        return "None (did you forget to return?)"
+    return type(value).__name__
+
+
+def fmt(x):
+    if isinstance(x, (float, np.floating)):
+        return f"{float(x):.6g}"
+    return repr(x.tolist() if isinstance(x, np.ndarray) else x)
+
+
+def as_number(got, what, integer=False):
+    """A number from a Python/NumPy scalar or 0-d array; Failure if it is anything else."""
+    if isinstance(got, np.ndarray) and got.shape == () and got.dtype.kind in "biuf":
+        got = got[()]
+    if isinstance(got, (bool, np.bool_)) or not isinstance(got, Real):
+        raise Failure(f"{what} must be a number; got {describe(got)}")
+    if integer and not (isinstance(got, Integral) or float(got).is_integer()):
+        raise Failure(f"{what} must be a whole number; got {fmt(got)}")
+    return int(got) if integer else float(got)
+
+
+def as_array(got, what, shape=None, integer=False):
+    """An ndarray from an array or a (nested) list of numbers, checked for kind and shape."""
+    if isinstance(got, (Opaque, dict, str)) or got is None or isinstance(got, (Real, np.generic)):
+        raise Failure(f"{what} must be an array; got {describe(got)}")
+    try:
+        array = np.asarray(got)
+    except ValueError:
+        raise Failure(f"{what} must be a rectangular array; got ragged nested lists") from None
+    if array.dtype.kind not in "biuf":
+        raise Failure(f"{what} must hold numbers; got {describe(got)}")
+    if shape is not None and array.shape != tuple(shape):
+        raise Failure(f"{what} must have shape {tuple(shape)}; got shape {array.shape}")
+    if integer:
+        if array.dtype.kind == "f" and not np.all(np.isfinite(array) & (array == np.round(array))):
+            raise Failure(f"{what} must hold integers; got {describe(got)}")
+        array = array.astype(np.int64)
+    return array
+
+
+def close(got, expected, rtol=1e-5, atol=1e-8):
+    """Equal up to float32 rounding: tolerances scale with the magnitude of the expected values."""
+    scale = float(np.max(np.abs(expected))) if np.size(expected) else 0.0
+    return bool(np.allclose(got, expected, rtol=rtol, atol=atol + 1e-6 * scale, equal_nan=True))
+
+
+def compare_array(got, expected, what, rtol=1e-5, integer=False):
+    """Type, shape, then values of an array result against the expected ndarray."""
+    array = as_array(got, what, expected.shape, integer=integer or expected.dtype.kind in "iub")
+    if np.any(np.isnan(array)) and not np.any(np.isnan(expected)):
+        raise Failure(f"{what} contains NaN at {np.argwhere(np.isnan(array))[0].tolist()}")
+    if integer or expected.dtype.kind in "iub":
+        bad = np.argwhere(array != expected)
+    else:
+        if close(array, expected, rtol):
+            return array
+        scale = np.abs(expected) * rtol + 1e-8 + 1e-6 * float(np.max(np.abs(expected)))
+        bad = np.argwhere(~(np.abs(array - expected) <= scale))
+    if len(bad):
+        idx = tuple(bad[0])
+        where = f"[{', '.join(map(str, idx))}]" if idx else ""
+        raise Failure(
+            f"{len(bad)} of {expected.size} entries of {what} are wrong; "
+            f"e.g. {what}{where}: expected {fmt(expected[idx])}, got {fmt(array[idx])}"
+        )
+    return array
+
+
+def compare_number(got, expected, what, rtol=1e-5):
+    value = as_number(got, what)
+    if not close(value, expected, rtol):
+        raise Failure(f"{what} should be {fmt(expected)}; got {fmt(value)}")
+    return value
+
+
+def compare(got, expected, what="the result", rtol=1e-5):
+    """Generic comparison by the expected value's structure (tuples element by element)."""
+    if isinstance(expected, tuple):
+        if not isinstance(got, (tuple, list)):
+            raise Failure(f"{what} must be a tuple of {len(expected)} values; got {describe(got)}")
+        if len(got) != len(expected):
+            raise Failure(f"{what} must have {len(expected)} values; got {len(got)}")
+        return tuple(compare(g, e, f"{what}[{i}]", rtol) for i, (g, e) in enumerate(zip(got, expected)))
+    if isinstance(expected, np.ndarray):
+        return compare_array(got, expected, what, rtol)
+    if isinstance(expected, (list,)):
+        return compare_array(got, np.asarray(expected, dtype=float), what, rtol)
+    if isinstance(expected, (Integral, np.integer)) and not isinstance(expected, bool):
+        value = as_number(got, what, integer=True)
+        if value != expected:
+            raise Failure(f"{what} should be {expected}; got {value}")
+        return value
+    return compare_number(got, float(expected), what, rtol)
+
+
+def same(a, b):
+    """True when two decoded results are equal (for matching a catalogued mistake's output)."""
+    try:
+        compare(a, b)
+    except Failure:
+        return False
+    return True
+
+
+class CallError:
+    """The student's function raised instead of returning (plain data: exception type and message)."""
+
+    def __init__(self, type_name, message):
+        self.type_name = type_name
+        self.message = message
+
+    def __str__(self):
+        return f"{self.type_name}: {self.message}" if self.message else self.type_name
+
+
+def judge_case(exercise, case, got, expected=None, mistake_outputs=None):
+    """Judge one case; on failure, name the catalogued mistake whose output the student's matches."""
+    for i, out in enumerate(got):
+        if isinstance(out, CallError):
+            call = f" (call {i + 1} of {len(got)})" if len(got) > 1 else ""
+            raise Failure(f"{exercise.name} raised {out}{call}")
+    try:
+        exercise.judge(case, got, expected)
+    except Failure as failure:
+        if failure.mistake is None:
+            for mistake, outputs in (mistake_outputs or {}).items():
+                if all(same(a, b) for a, b in zip(got, outputs)):
+                    failure.mistake = mistake
+                    break
+        raise
+
+
+def explain(exercise, index, total, case, failure):
+    """The student-facing lines for a failed case: what went wrong and, if known, the mistake and fix."""
+    lines = [f"✘ {exercise.name}: case {index + 1} of {total} ({case.label}): {failure.message}."]
+    mistake = exercise.mistakes.get(failure.mistake)
+    if mistake is not None:
+        lines.append(f"  Mistake: {mistake.title}. Hint: {mistake.hint}")
+    return "\n".join(lines)

@@ -1,0 +1,119 @@
+"""The course notebooks as the grader sees them: which cells run, and the solved versions."""
+
+import ast
+import importlib
+import inspect
+import re
+from pathlib import Path
+
+import nbformat
+
+from autograde.lessons import NOTEBOOKS
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = ROOT / "notebooks"
+RUN_ROLES = ("setup", "solution", "student")  # what the grader executes of a submission
+
+
+def role(cell):
+    """setup | solution | check | course (plots, widgets, try-it: not graded) | student | markdown."""
+    if cell.get("cell_type") != "code":
+        return "markdown"
+    meta = cell.get("metadata", {})
+    nb = meta.get("nbgrader") or {}
+    if not isinstance(nb, dict):
+        nb = {}
+    if nb.get("solution"):
+        return "solution"
+    if nb.get("grade"):
+        return "check"
+    if "setup" in (meta.get("tags") or []):
+        return "setup"
+    return "course" if nb else "student"
+
+
+def read(path):
+    """Read and validate a notebook; ValueError with the reason if it is not one."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # JSON errors, wrong nbformat, empty file
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ValueError(f"not a readable notebook ({reason})") from None
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError as exc:
+        raise ValueError(f"not a valid notebook ({exc.message[:200]})") from None
+    return nb
+
+
+def graded_cells(nb):
+    """[(index, source)] of the cells the grader runs, in notebook order."""
+    return [(i, cell.source) for i, cell in enumerate(nb.cells) if role(cell) in RUN_ROLES]
+
+
+# ------------------------------------------------------------------ solved notebooks
+def _names_used(code):
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= _names_used(const)
+    return names
+
+
+def function_source(fn, name=None):
+    """Source that defines fn in a notebook: the imports and private helpers it uses, then fn.
+
+    Other exercises' functions are not included: in a notebook they are the student's own.
+    With name, the def is renamed (a mistaken implementation `kmeans__one_step` becomes `kmeans`).
+    """
+    module = importlib.import_module(fn.__module__)
+    tree = ast.parse(inspect.getsource(module))
+    imports = {}
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and not (
+            isinstance(node, ast.ImportFrom) and (node.module or "").startswith("solutions")
+        ):
+            for alias in node.names:
+                imports[(alias.asname or alias.name).split(".")[0]] = ast.get_source_segment(inspect.getsource(module), node)
+    helpers, order, todo = {}, [], [fn]
+    while todo:
+        f = todo.pop()
+        for used in sorted(_names_used(f.__code__)):
+            obj = getattr(module, used, None)
+            if used.startswith("_") and inspect.isfunction(obj) and obj.__module__ == module.__name__ \
+                    and used not in helpers:
+                helpers[used] = obj
+                order.append(obj)
+                todo.append(obj)
+    used = set().union(*(_names_used(f.__code__) for f in [fn, *order]))
+    parts = sorted({imports[n] for n in used if n in imports})
+    body = [inspect.getsource(f) for f in reversed(order)] + [inspect.getsource(fn)]
+    source = "\n".join(parts) + ("\n\n\n" if parts else "") + "\n\n".join(body)
+    if name:
+        source = re.sub(rf"^def {re.escape(fn.__name__)}\(", f"def {name}(", source, flags=re.M)
+    return source.rstrip() + "\n"
+
+
+def solve(nb, key, replace=None):
+    """A copy of nb with every solution cell replaced by the reference (or by replace[name])."""
+    nb = nbformat.from_dict(nb)
+    module = importlib.import_module(f"solutions.{key}")
+    for cell in nb.cells:
+        if role(cell) == "solution":
+            name = cell.metadata["nbgrader"]["grade_id"]
+            cell.source = (replace or {}).get(name) or function_source(getattr(module, name))
+    return nb
+
+
+def write_solved(out):
+    """Write the solved notebook of every lesson into out; return the paths."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for key, filename in NOTEBOOKS.items():
+        path = out / filename
+        nbformat.write(solve(read(NOTEBOOK_DIR / filename), key), path)
+        paths.append(path)
+    return paths

@@ -1,0 +1,287 @@
+"""Run a submission's code in a separate process with limits; bring its results back as plain data.
+
+The child (autograde/_child.py) runs with ``python -I -S`` in a private working folder, sees only
+the student-side library (helpers, the student part of autograde, data) and the installed packages
+(no solutions/, no hidden cases, no other submission), under an audit hook and resource limits.
+The parent enforces wall-time limits per cell, per exercise and per notebook, kills the whole
+process group afterwards, and restarts the child past a cell or exercise that hung or crashed.
+"""
+
+import json
+import os
+import resource
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograde.judge import CallError
+from autograde.serial import decode, encode
+
+ROOT = Path(__file__).resolve().parent.parent
+STUDENT_PARTS = ["helpers", "autograde", "data", "img"]  # what a released bundle holds besides notebooks
+INSTRUCTOR_ONLY = {"hidden", "mistakes"}  # autograde sub-packages that never leave the instructor
+
+
+@dataclass
+class Limits:
+    startup_seconds: float = 60.0  # the child's own start (imports), generous for a loaded machine
+    cell_seconds: float = 10.0  # one cell of the student's (setup, solution or own cell)
+    exercise_seconds: float = 20.0  # all calls of one exercise together
+    notebook_seconds: float = 180.0  # everything of one notebook
+    memory_bytes: int = 3 << 30  # address space of the child
+    output_bytes: int = 1 << 20  # what the submission may print (the rest is cut off)
+    message_bytes: int = 64 << 20  # one result line
+
+
+@dataclass
+class Run:
+    outputs: dict = field(default_factory=dict)  # call id -> decoded value or CallError
+    cell_errors: dict = field(default_factory=dict)  # cell index -> message
+    notes: list = field(default_factory=list)  # what the grader had to do (timeouts, crashes)
+    printed: str = ""  # the tail of what the submission printed
+
+
+def copy_student_library(dest):
+    """Copy what student code may see (the release's code and data) into dest; return dest."""
+    dest = Path(dest)
+    for part in STUDENT_PARTS:
+        src = ROOT / part
+        if src.exists():
+            ignore = shutil.ignore_patterns("__pycache__", *INSTRUCTOR_ONLY) if part == "autograde" else \
+                shutil.ignore_patterns("__pycache__")
+            shutil.copytree(src, dest / part, ignore=ignore, dirs_exist_ok=True)
+    return dest
+
+
+class Library:
+    """The student-side library shared (read-only) by all children of one grading run."""
+
+    def __init__(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="autograde-lib-")
+        self.path = copy_student_library(Path(self._tmp.name) / "lib")
+        self.mplconfig = Path(self._tmp.name) / "mplconfig"
+        self.mplconfig.mkdir()
+        # build matplotlib's font cache once, so that children only read it
+        subprocess.run([sys.executable, "-c", "import matplotlib.pyplot"], env=self.env(), check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def env(self, workdir=None):
+        env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "TZ") if k in os.environ}
+        env.update(MPLBACKEND="Agg", MPLCONFIGDIR=str(self.mplconfig), FAST="1", NBGRADER_EXECUTION="autograde",
+                   OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0",
+                   HOME=str(workdir or self.path))
+        if "OPENBLAS_CORETYPE" in os.environ:
+            env["OPENBLAS_CORETYPE"] = os.environ["OPENBLAS_CORETYPE"]
+        return env
+
+    def close(self):
+        self._tmp.cleanup()
+
+
+def _site_paths():
+    paths = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
+    return [p for p in sys.path if p in paths] or sorted(paths)
+
+
+def _limit(limits):
+    def preexec():
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return preexec
+
+
+def _kill(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def _describe_exit(code):
+    if code is None:
+        return "the process did not end"
+    if code < 0:
+        name = signal.Signals(-code).name
+        reason = {"SIGSEGV": "a crash (segmentation fault)", "SIGKILL": "killed (out of memory?)",
+                  "SIGXFSZ": "too much output"}.get(name, name)
+        return f"the process ended by {reason}"
+    return f"the process exited with code {code} (sys.exit or os._exit?)"
+
+
+def run(cells, calls, library, limits=None, preload=()):
+    """Execute cells [(index, source)] then calls [(id, exercise name, kwargs)] in a sandbox.
+
+    Returns a Run. A cell that hangs or ends the process is skipped on the next attempt; an
+    exercise that hangs or ends the process gets a CallError for its remaining calls.
+    """
+    limits = limits or Limits()
+    result = Run()
+    skip_cells, dead_exercises = set(), {}
+    deadline = time.monotonic() + limits.notebook_seconds
+    spent = {}  # exercise -> seconds used
+    with tempfile.TemporaryDirectory(prefix="autograde-run-") as private:
+        work = Path(private) / "notebooks"
+        work.mkdir()
+        for part in ("data", "img"):
+            if (library.path / part).exists():
+                os.symlink(library.path / part, Path(private) / part)
+        read_roots = sorted({private, str(library.path), str(library.mplconfig), sys.prefix, sys.base_prefix,
+                             sys.exec_prefix, "/dev/null", "/dev/urandom", "/etc", "/usr/share", "/usr/lib",
+                             "/proc/cpuinfo", "/sys/devices/system/cpu", "/proc/self", "/proc/meminfo"})
+        for attempt in range(len(cells) + len(calls) + 2):
+            todo_cells = [c for c in cells if c[0] not in skip_cells]
+            todo_calls = [c for c in calls if c[0] not in result.outputs and c[1] not in dead_exercises]
+            if not todo_calls and attempt > 0:
+                break
+            state = _attempt(todo_cells, todo_calls, library, limits, work, private, read_roots, deadline, spent,
+                             list(preload), result)
+            if state is None:
+                break
+            kind, ident, why = state
+            if kind == "cell":
+                skip_cells.add(ident)
+                result.cell_errors[ident] = why
+                result.notes.append(f"cell {ident} was skipped: {why}")
+            elif kind == "call":
+                exercise = next(c[1] for c in calls if c[0] == ident)
+                dead_exercises[exercise] = why
+                result.notes.append(f"{exercise}: {why}")
+            elif kind == "between":
+                result.notes.append(f"the process ended between two steps ({why}); restarted")
+            else:  # the notebook's time is used up, or the process could not start
+                result.notes.append(why)
+                dead_exercises.update({c[1]: why for c in calls if c[0] not in result.outputs})
+                break
+        for call_id, exercise, _ in calls:
+            if call_id not in result.outputs:
+                why = dead_exercises.get(exercise, "not run")
+                result.outputs[call_id] = CallError("GraderStopped", why)
+        out = work / "stdout.txt"
+        if out.exists():
+            result.printed = out.read_bytes()[-2000:].decode("utf-8", "replace")
+    return result
+
+
+def _attempt(cells, calls, library, limits, work, private, read_roots, deadline, spent, preload, result):
+    """One child process. Returns None when it finished, else (kind, id, why) of what stopped it."""
+    job = {"paths": [str(library.path), *_site_paths()], "cells": cells,
+           "calls": [[i, name, encode(kw)] for i, name, kw in calls],
+           "read_roots": read_roots, "write_roots": [str(work)], "preload": preload}
+    read_fd, write_fd = os.pipe()
+    with open(work / "stdout.txt", "ab") as stdout:
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(library.path / "autograde" / "_child.py"), str(write_fd)],
+            stdin=subprocess.PIPE, stdout=stdout, stderr=subprocess.STDOUT, cwd=work, env=library.env(private),
+            pass_fds=(write_fd,), start_new_session=True, preexec_fn=_limit(limits),
+        )
+    os.close(write_fd)
+    try:
+        proc.stdin.write(json.dumps(job).encode())
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    reader = _Lines(read_fd, limits.message_bytes)
+    names = {i: name for i, name, _ in calls}
+    state, ident, started = "start", None, time.monotonic()
+    try:
+        while True:
+            now = time.monotonic()
+            if state == "call":
+                left = limits.exercise_seconds - spent.get(names[ident], 0.0) - (now - started)
+                why = f"exceeded its time limit of {limits.exercise_seconds:g} s"
+            elif state == "cell":
+                left = limits.cell_seconds - (now - started)
+                why = f"exceeded the time limit of {limits.cell_seconds:g} s per cell"
+            else:  # starting up, or between two steps
+                left = limits.startup_seconds - (now - started)
+                why = f"no response within {limits.startup_seconds:g} s"
+            if deadline - now < left:
+                left, state = deadline - now, "notebook"
+            line = reader.next(max(left, 0.0))
+            if line is _Lines.TIMEOUT or line is _Lines.EOF or line is _Lines.TOO_LONG:
+                if line is _Lines.TOO_LONG:
+                    why = "returned a result too large to check"
+                elif line is _Lines.EOF:
+                    try:
+                        proc.wait(timeout=5)
+                    except subprocess.TimeoutExpired:
+                        pass
+                    why = _describe_exit(proc.returncode)
+                if state == "notebook":
+                    return ("notebook", None, f"stopped at the notebook's time limit of {limits.notebook_seconds:g} s")
+                if state == "call":
+                    spent[names[ident]] = limits.exercise_seconds
+                return (state, ident, why)
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue  # not a message of the runner's
+            now = time.monotonic()
+            if "done" in msg:
+                return None
+            if "cell" in msg:
+                if "error" in msg:
+                    result.cell_errors[msg["cell"]] = str(msg["error"])
+                else:
+                    state, ident, started = "cell", msg["cell"], now
+            elif "call" in msg and msg["call"] in names:
+                call_id = msg["call"]
+                if "output" in msg or "error" in msg:
+                    value = _safe_decode(msg["output"]) if "output" in msg else CallError(*map(str, msg["error"][:2]))
+                    result.outputs.setdefault(call_id, value)
+                    if state == "call":
+                        spent[names[ident]] = spent.get(names[ident], 0.0) + now - started
+                    state, ident, started = "between", None, now
+                else:
+                    state, ident, started = "call", call_id, now
+    finally:
+        reader.close()
+        _kill(proc)
+
+
+def _safe_decode(data):
+    try:
+        return decode(data)
+    except Exception as exc:  # malformed data from a tampered child is the submission's loss
+        return CallError("BadResult", f"the result could not be read ({type(exc).__name__})")
+
+
+class _Lines:
+    """Newline-separated messages from a pipe, with a timeout per read and a size cap."""
+
+    TIMEOUT, EOF, TOO_LONG = object(), object(), object()
+
+    def __init__(self, fd, cap):
+        self.fd, self.cap, self.buffer = fd, cap, bytearray()
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(fd, selectors.EVENT_READ)
+
+    def next(self, timeout):
+        end = time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            if len(self.buffer) > self.cap:
+                return self.TOO_LONG
+            left = end - time.monotonic()
+            if left <= 0 or not self.selector.select(left):
+                return self.TIMEOUT
+            chunk = os.read(self.fd, 1 << 20)
+            if not chunk:
+                return self.EOF
+            self.buffer += chunk
+        line, _, rest = bytes(self.buffer).partition(b"\n")
+        self.buffer = bytearray(rest)
+        return line
+
+    def close(self):
+        self.selector.close()
+        os.close(self.fd)

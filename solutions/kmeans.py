@@ -1,0 +1,210 @@
+"""k-means clustering (Lloyd's algorithm) and k-means++ seeding (Bishop, PRML section 9.1)."""
+
+import numpy as np
+
+
+def _validate_data(X, k=None):
+    """Return X as a finite float array of shape (n, d), checking k against n."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2:
+        raise ValueError(f"X must be a 2-D array of shape (n, d); got {X.ndim} dimension(s) with shape {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError("X has no points (n = 0)")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X contains NaN or infinity: remove or impute those values first")
+    if k is not None:
+        if int(k) != k or k < 1:
+            raise ValueError(f"k must be a positive integer; got {k!r}")
+        if k > X.shape[0]:
+            raise ValueError(f"k={k} is larger than the number of points ({X.shape[0]})")
+    return X
+
+
+def _validate_centroids(centroids, d, k=None):
+    """Return centroids as a finite float array of shape (k, d)."""
+    centroids = np.asarray(centroids, dtype=float)
+    want = f"({'k' if k is None else k}, {d})"
+    if centroids.ndim != 2 or centroids.shape[1] != d or (k is not None and centroids.shape[0] != k):
+        raise ValueError(f"centroids must have shape {want}; got {centroids.shape}")
+    if centroids.shape[0] == 0:
+        raise ValueError("there must be at least one centroid")
+    if not np.all(np.isfinite(centroids)):
+        raise ValueError("centroids contain NaN or infinity")
+    return centroids
+
+
+def init_centroids(X, k, rng):
+    """Choose k distinct rows of X uniformly at random as the initial centroids.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    k : int
+        Number of clusters, 1 <= k <= n.
+    rng : numpy.random.Generator
+        The only source of randomness: the same generator state gives the same centroids.
+
+    Returns
+    -------
+    centroids : ndarray of shape (k, d)
+        Rows X[i] for k different indices i.
+    """
+    X = _validate_data(X, k)
+    idx = rng.choice(X.shape[0], size=k, replace=False)  # without replacement: k different points
+    return X[idx].copy()
+
+
+def assign_clusters(X, centroids):
+    """Index of the nearest centroid of every point (the assignment step, r_nk).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    centroids : ndarray of shape (k, d)
+
+    Returns
+    -------
+    labels : ndarray of shape (n,), int
+        labels[i] = argmin_j ||x_i - mu_j||^2; ties go to the lowest index.
+    """
+    X = _validate_data(X)
+    centroids = _validate_centroids(centroids, X.shape[1])
+    # ||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2; ||x||^2 is the same for every centroid, so the
+    # argmin needs only one matrix product and no (n, k, d) temporary.
+    scores = centroids @ X.T * -2.0 + np.einsum("kd,kd->k", centroids, centroids)[:, None]
+    return np.argmin(scores, axis=0)  # argmin returns the first minimum: ties to the lowest index
+
+
+def update_centroids(X, labels, centroids):
+    """Mean of the points of each cluster (the update step, mu_k).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    labels : ndarray of shape (n,), int
+        Cluster index of every point, in [0, k).
+    centroids : ndarray of shape (k, d)
+        Current centroids; a cluster with no points keeps its centroid.
+
+    Returns
+    -------
+    new_centroids : ndarray of shape (k, d)
+    """
+    X = _validate_data(X)
+    centroids = _validate_centroids(centroids, X.shape[1])
+    k = centroids.shape[0]
+    labels = np.asarray(labels)
+    if labels.shape != (X.shape[0],):
+        raise ValueError(f"labels must have shape ({X.shape[0]},), one per point; got {labels.shape}")
+    if labels.size and (not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= k):
+        raise ValueError(f"labels must be integers in [0, {k})")
+    counts = np.bincount(labels, minlength=k)
+    sums = np.stack([np.bincount(labels, weights=X[:, j], minlength=k) for j in range(X.shape[1])], axis=1)
+    new_centroids = centroids.copy()
+    filled = counts > 0  # an empty cluster has no mean: it keeps its centroid
+    new_centroids[filled] = sums[filled] / counts[filled, None]
+    return new_centroids
+
+
+def compute_distortion(X, centroids, labels):
+    """The distortion J = sum_i ||x_i - mu_{labels_i}||^2 (Bishop eq. 9.1).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    centroids : ndarray of shape (k, d)
+    labels : ndarray of shape (n,), int
+
+    Returns
+    -------
+    J : float
+        Sum (not mean) of squared Euclidean distances to the assigned centroids.
+    """
+    X = _validate_data(X)
+    centroids = _validate_centroids(centroids, X.shape[1])
+    labels = np.asarray(labels)
+    if labels.shape != (X.shape[0],):
+        raise ValueError(f"labels must have shape ({X.shape[0]},), one per point; got {labels.shape}")
+    diff = X - centroids[labels]
+    return float(np.einsum("nd,nd->", diff, diff))
+
+
+def kmeans(X, k, max_iters=100, tol=1e-6, rng=None, init=None):
+    """Lloyd's algorithm: alternate assignment and update until the centroids stop moving.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    k : int
+        Number of clusters, 1 <= k <= n.
+    max_iters : int, default=100
+        Most iterations (one assignment step and one update step each).
+    tol : float, default=1e-6
+        Stop once no centroid moves more than tol (Euclidean distance) in an iteration.
+    rng : numpy.random.Generator, optional
+        Used by init_centroids when init is None; a fresh default_rng() when both are None.
+    init : ndarray of shape (k, d), optional
+        Starting centroids.
+
+    Returns
+    -------
+    centroids : ndarray of shape (k, d)
+    labels : ndarray of shape (n,), int
+        Nearest centroid of every point, for the returned centroids.
+    distortion_history : list of float
+        J after each iteration's update step; it never increases.
+    n_iters : int
+        Number of iterations run.
+    """
+    X = _validate_data(X, k)
+    if int(max_iters) != max_iters or max_iters < 1:
+        raise ValueError(f"max_iters must be a positive integer; got {max_iters!r}")
+    if tol < 0:
+        raise ValueError(f"tol must be non-negative; got {tol!r}")
+    if init is None:
+        centroids = init_centroids(X, k, np.random.default_rng() if rng is None else rng)
+    else:
+        centroids = _validate_centroids(init, X.shape[1], k)
+    distortion_history = []
+    n_iters = 0
+    while n_iters < max_iters:
+        n_iters += 1
+        labels = assign_clusters(X, centroids)  # each step can only lower J: first over r_nk ...
+        new_centroids = update_centroids(X, labels, centroids)  # ... then over mu_k
+        shift = np.sqrt(np.max(np.sum((new_centroids - centroids) ** 2, axis=1)))
+        centroids = new_centroids
+        distortion_history.append(compute_distortion(X, centroids, labels))
+        if shift <= tol:
+            break
+    return centroids, assign_clusters(X, centroids), distortion_history, n_iters
+
+
+def kmeans_plusplus(X, k, rng):
+    """k-means++ seeding (Arthur & Vassilvitskii, 2007).
+
+    The first centroid is a uniformly random point; each next one is a point drawn with
+    probability proportional to its squared distance to the nearest centroid chosen so far.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    k : int
+        1 <= k <= n.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    centroids : ndarray of shape (k, d)
+        Rows of X.
+    """
+    X = _validate_data(X, k)
+    n = X.shape[0]
+    idx = [rng.integers(n)]
+    d2 = np.sum((X - X[idx[0]]) ** 2, axis=1)
+    for _ in range(1, k):
+        total = d2.sum()
+        # all points sit on chosen centroids (duplicates): fall back to a uniform pick
+        p = d2 / total if total > 0 else None
+        idx.append(rng.choice(n, p=p))
+        d2 = np.minimum(d2, np.sum((X - X[idx[-1]]) ** 2, axis=1))
+    return X[idx].copy()
