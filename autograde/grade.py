@@ -15,6 +15,7 @@ from tqdm import tqdm
 from autograde import fixtures, notebooks, sandbox
 from autograde.judge import CallError, Failure, explain, judge_case
 from autograde.lessons import NOTEBOOKS, lesson
+from autograde.serial import materialize
 
 COLUMNS = ["student", "notebook", "exercise", "score", "max_score", "feedback"]
 KEYS = {filename: key for key, filename in NOTEBOOKS.items()}
@@ -73,6 +74,15 @@ class Grader:
                 ]
             return self._cases[key]
 
+    def oracle(self, key):
+        """The reference answers a composite exercise's helper calls (deterministic helpers only)."""
+        module = importlib.import_module(f"solutions.{key}")
+
+        def answer(helper, args, kwargs):
+            return getattr(module, helper)(*args, **materialize(kwargs))
+
+        return answer
+
     def grade(self, student, filename, path):
         """[Result] for each exercise of one notebook; never raises."""
         key = KEYS[filename]
@@ -100,7 +110,7 @@ class Grader:
                     call_id = f"{ex.name}/{ci}/{k}"
                     calls.append((call_id, ex.name, kwargs))
                     index[call_id] = (ex.name, ci, k)
-        run = sandbox.run(notebooks.graded_cells(nb), calls, self.library, self.limits)
+        run = sandbox.run(notebooks.graded_cells(nb), calls, self.library, self.limits, oracle=self.oracle(key))
         details = [f"cell {i}: {msg}" for i, msg in sorted(run.cell_errors.items())]
         results = []
         for ex, cases in self.cases(key):
@@ -125,7 +135,8 @@ class Grader:
                 text = explain(ex, ci, len(cases), case, failure).replace("\n  ", " ")
                 return Result(student, filename, ex.name, 0, ex.points, text, failure.mistake or "",
                               "\n".join(details))
-        return Result(student, filename, ex.name, ex.points, ex.points, f"✔ all {len(cases)} cases pass")
+        return Result(student, filename, ex.name, ex.points, ex.points, f"✔ all {len(cases)} cases pass",
+                      details="\n".join(details))
 
 
 def write_gradebook(results, out):

@@ -38,6 +38,7 @@ class Exercise:
     judge: object  # judge(case, got, expected) -> None; raises Failure
     random: bool = False  # judged by properties alone: no expected outputs
     mistakes: dict = field(default_factory=dict)  # id -> Mistake, filled by the lesson
+    uses: list = field(default_factory=list)  # helper exercises it calls: answered by the grader
 
 
 class Failure(Exception):

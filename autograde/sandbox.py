@@ -118,8 +118,11 @@ def _describe_exit(code):
     return f"the process exited with code {code} (sys.exit or os._exit?)"
 
 
-def run(cells, calls, library, limits=None, preload=()):
+def run(cells, calls, library, limits=None, preload=(), oracle=None):
     """Execute cells [(index, source)] then calls [(id, exercise name, kwargs)] in a sandbox.
+
+    oracle(helper name, args, kwargs) -> output answers the helper calls of a composite
+    exercise (see Exercise.uses) while that exercise runs.
 
     Returns a Run. A cell that hangs or ends the process is skipped on the next attempt; an
     exercise that hangs or ends the process gets a CallError for its remaining calls.
@@ -144,7 +147,7 @@ def run(cells, calls, library, limits=None, preload=()):
             if not todo_calls and attempt > 0:
                 break
             state = _attempt(todo_cells, todo_calls, library, limits, work, private, read_roots, deadline, spent,
-                             list(preload), result)
+                             list(preload), result, oracle)
             if state is None:
                 break
             kind, ident, why = state
@@ -172,10 +175,11 @@ def run(cells, calls, library, limits=None, preload=()):
     return result
 
 
-def _attempt(cells, calls, library, limits, work, private, read_roots, deadline, spent, preload, result):
+def _attempt(cells, calls, library, limits, work, private, read_roots, deadline, spent, preload, result, oracle):
     """One child process. Returns None when it finished, else (kind, id, why) of what stopped it."""
+    uses = {name: sorted(_uses(name)) if oracle else [] for _, name, _ in calls}
     job = {"paths": [str(library.path), *_site_paths()], "cells": cells,
-           "calls": [[i, name, encode(kw)] for i, name, kw in calls],
+           "calls": [[i, name, encode(kw), uses[name]] for i, name, kw in calls],
            "read_roots": read_roots, "write_roots": [str(work)], "preload": preload}
     read_fd, write_fd = os.pipe()
     with open(work / "stdout.txt", "ab") as stdout:
@@ -186,8 +190,8 @@ def _attempt(cells, calls, library, limits, work, private, read_roots, deadline,
         )
     os.close(write_fd)
     try:
-        proc.stdin.write(json.dumps(job).encode())
-        proc.stdin.close()
+        proc.stdin.write(json.dumps(job).encode() + b"\n")
+        proc.stdin.flush()
     except BrokenPipeError:
         pass
     reader = _Lines(read_fd, limits.message_bytes)
@@ -229,6 +233,23 @@ def _attempt(cells, calls, library, limits, work, private, read_roots, deadline,
             now = time.monotonic()
             if "done" in msg:
                 return None
+            if "oracle" in msg:
+                # answered only for the helpers of the exercise running now, so it never answers an exercise
+                helper = msg["oracle"]
+                if state == "call" and helper in uses[names[ident]]:
+                    try:
+                        args, kwargs = decode(msg.get("args")), decode(msg.get("kwargs"))
+                        reply = {"output": encode(oracle(helper, args, kwargs))}
+                    except Exception as exc:
+                        reply = {"error": f"{helper} failed on these arguments: {type(exc).__name__}: {exc}"}
+                else:
+                    reply = {"error": f"{helper} is not available here"}
+                try:
+                    proc.stdin.write(json.dumps(reply).encode() + b"\n")
+                    proc.stdin.flush()
+                except (BrokenPipeError, ValueError):
+                    pass
+                continue
             if "cell" in msg:
                 if "error" in msg:
                     result.cell_errors[msg["cell"]] = str(msg["error"])
@@ -247,6 +268,15 @@ def _attempt(cells, calls, library, limits, work, private, read_roots, deadline,
     finally:
         reader.close()
         _kill(proc)
+
+
+def _uses(name):
+    from autograde.lessons import find_exercise
+
+    try:
+        return find_exercise(name)[1].uses
+    except KeyError:
+        return []
 
 
 def _safe_decode(data):

@@ -20,17 +20,27 @@ def _validate_data(X, k=None):
     return X
 
 
-def _validate_centroids(centroids, d, k=None):
+def _validate_centroids(centroids, d, k=None, name="centroids"):
     """Return centroids as a finite float array of shape (k, d)."""
     centroids = np.asarray(centroids, dtype=float)
     want = f"({'k' if k is None else k}, {d})"
     if centroids.ndim != 2 or centroids.shape[1] != d or (k is not None and centroids.shape[0] != k):
-        raise ValueError(f"centroids must have shape {want}; got {centroids.shape}")
+        raise ValueError(f"{name} must have shape {want}; got {centroids.shape}")
     if centroids.shape[0] == 0:
-        raise ValueError("there must be at least one centroid")
+        raise ValueError(f"{name} must hold at least one centroid")
     if not np.all(np.isfinite(centroids)):
-        raise ValueError("centroids contain NaN or infinity")
+        raise ValueError(f"{name} contains NaN or infinity")
     return centroids
+
+
+def _validate_labels(labels, n, k):
+    """Return labels as an int array of shape (n,) with values in [0, k)."""
+    labels = np.asarray(labels)
+    if labels.shape != (n,):
+        raise ValueError(f"labels must have shape ({n},), one per point; got {labels.shape}")
+    if labels.size and (not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= k):
+        raise ValueError(f"labels must be integers in [0, {k}), one centroid index per point")
+    return labels
 
 
 def init_centroids(X, k, rng):
@@ -70,9 +80,24 @@ def assign_clusters(X, centroids):
     X = _validate_data(X)
     centroids = _validate_centroids(centroids, X.shape[1])
     # ||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2; ||x||^2 is the same for every centroid, so the
-    # argmin needs only one matrix product and no (n, k, d) temporary.
-    scores = centroids @ X.T * -2.0 + np.einsum("kd,kd->k", centroids, centroids)[:, None]
-    return np.argmin(scores, axis=0)  # argmin returns the first minimum: ties to the lowest index
+    # argmin needs one matrix product and no (n, k, d) temporary. Centring first keeps the
+    # expansion accurate for data far from the origin (it cancels large, nearly equal terms).
+    shift = X.mean(axis=0)
+    Xc, Cc = X - shift, centroids - shift
+    c2 = np.einsum("kd,kd->k", Cc, Cc)
+    scores = c2[:, None] - 2.0 * (Cc @ Xc.T)  # (k, n): reduce over the short first axis
+    labels = np.argmin(scores, axis=0)
+    if len(centroids) > 1:
+        # The expansion rounds differently from (x - c)^2; where the two best centroids are
+        # within rounding of each other, decide with the exact squared distances, ties to the
+        # lowest index (np.argmin returns the first minimum).
+        two = np.partition(scores, 1, axis=0)[:2]
+        scale = np.einsum("nd,nd->n", Xc, Xc) + c2.max()
+        near = np.flatnonzero(two[1] - two[0] <= 1e-9 * scale)
+        if near.size:
+            d2 = ((X[near, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
+            labels[near] = np.argmin(d2, axis=1)
+    return labels
 
 
 def update_centroids(X, labels, centroids):
@@ -93,11 +118,7 @@ def update_centroids(X, labels, centroids):
     X = _validate_data(X)
     centroids = _validate_centroids(centroids, X.shape[1])
     k = centroids.shape[0]
-    labels = np.asarray(labels)
-    if labels.shape != (X.shape[0],):
-        raise ValueError(f"labels must have shape ({X.shape[0]},), one per point; got {labels.shape}")
-    if labels.size and (not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= k):
-        raise ValueError(f"labels must be integers in [0, {k})")
+    labels = _validate_labels(labels, X.shape[0], k)
     counts = np.bincount(labels, minlength=k)
     sums = np.stack([np.bincount(labels, weights=X[:, j], minlength=k) for j in range(X.shape[1])], axis=1)
     new_centroids = centroids.copy()
@@ -122,9 +143,7 @@ def compute_distortion(X, centroids, labels):
     """
     X = _validate_data(X)
     centroids = _validate_centroids(centroids, X.shape[1])
-    labels = np.asarray(labels)
-    if labels.shape != (X.shape[0],):
-        raise ValueError(f"labels must have shape ({X.shape[0]},), one per point; got {labels.shape}")
+    labels = _validate_labels(labels, X.shape[0], centroids.shape[0])
     diff = X - centroids[labels]
     return float(np.einsum("nd,nd->", diff, diff))
 
@@ -159,12 +178,12 @@ def kmeans(X, k, max_iters=100, tol=1e-6, rng=None, init=None):
     X = _validate_data(X, k)
     if int(max_iters) != max_iters or max_iters < 1:
         raise ValueError(f"max_iters must be a positive integer; got {max_iters!r}")
-    if tol < 0:
-        raise ValueError(f"tol must be non-negative; got {tol!r}")
+    if not tol >= 0:  # also refuses NaN
+        raise ValueError(f"tol must be a non-negative number; got {tol!r}")
     if init is None:
         centroids = init_centroids(X, k, np.random.default_rng() if rng is None else rng)
     else:
-        centroids = _validate_centroids(init, X.shape[1], k)
+        centroids = _validate_centroids(init, X.shape[1], k, name="init")
     distortion_history = []
     n_iters = 0
     while n_iters < max_iters:

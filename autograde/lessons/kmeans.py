@@ -240,7 +240,8 @@ EXERCISES = [
     Exercise("assign_clusters", 2, ASSIGN_CASES, judge_assign_clusters),
     Exercise("update_centroids", 2, UPDATE_CASES, judge_update_centroids),
     Exercise("compute_distortion", 1, DISTORTION_CASES, judge_compute_distortion),
-    Exercise("kmeans", 3, KMEANS_CASES, judge_kmeans),
+    Exercise("kmeans", 3, KMEANS_CASES, judge_kmeans,
+             uses=["assign_clusters", "update_centroids", "compute_distortion"]),
 ]
 for _exercise in EXERCISES:
     _exercise.mistakes = {k: m for k, m in MISTAKES.items() if m.exercise == _exercise.name}

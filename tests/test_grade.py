@@ -1,0 +1,217 @@
+"""The grader on a whole class: the reference, the stub, every catalogued mistake, hostile submissions."""
+
+import csv
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograde import grade, sandbox
+from autograde.lessons import lesson
+from tests.submissions import add_cell, mistaken_sources, solved, student_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+EXERCISES = {ex.name: ex for ex in lesson("kmeans").EXERCISES}
+NB = "01_kmeans.ipynb"
+LIMITS = sandbox.Limits(cell_seconds=4, exercise_seconds=4, notebook_seconds=90)
+
+# student id -> (notebook or raw file text, {exercise: expected score or None for 0})
+HOSTILE = {
+    "loop-in-function": {"assign_clusters": "def assign_clusters(X, centroids):\n    while True:\n        pass\n"},
+    "sleep-in-function": {"kmeans": "import time\n\ndef kmeans(X, k, max_iters=100, tol=1e-6, rng=None, init=None):\n"
+                                    "    time.sleep(1000)\n"},
+    "memory-bomb": {"update_centroids": "def update_centroids(X, labels, centroids):\n"
+                                        "    blocks = [bytearray(10**9) for _ in range(100)]\n"},
+    "os-exit-in-function": {"compute_distortion": "import os\n\ndef compute_distortion(X, centroids, labels):\n"
+                                                  "    os._exit(0)\n"},
+    "segfault": {"init_centroids": "import ctypes\n\ndef init_centroids(X, k, rng):\n    return ctypes.string_at(0)\n"},
+    "keyboard-interrupt": {"assign_clusters": "def assign_clusters(X, centroids):\n    raise KeyboardInterrupt\n"},
+    "recursion": {"compute_distortion": "def compute_distortion(X, centroids, labels):\n"
+                                        "    return compute_distortion(X, centroids, labels)\n"},
+    "always-equal": {"assign_clusters": "class Same:\n    def __eq__(self, other):\n        return True\n\n"
+                                        "def assign_clusters(X, centroids):\n    return Same()\n"},
+    "spawns-process": {"compute_distortion": "import subprocess\n\ndef compute_distortion(X, centroids, labels):\n"
+                                             "    subprocess.Popen(['sleep', '60'], start_new_session=True)\n"
+                                             "    return 0.0\n"},
+    "imports-solutions": {"compute_distortion": "def compute_distortion(X, centroids, labels):\n"
+                                                "    from solutions.kmeans import compute_distortion as ref\n"
+                                                "    return ref(X, centroids, labels)\n"},
+    "reads-solutions": {"compute_distortion": "def compute_distortion(X, centroids, labels):\n"
+                                              f"    exec(open({str(ROOT / 'solutions' / 'kmeans.py')!r}).read())\n"
+                                              "    return locals()['compute_distortion'](X, centroids, labels)\n"},
+    "prints-gigabytes": {"compute_distortion": "def compute_distortion(X, centroids, labels):\n"
+                                               "    for _ in range(10**6):\n        print('x' * 10**4)\n"
+                                               "    return 0.0\n"},
+}
+# (cell source added before the exercises) and the exercise that is wrong on purpose, if any
+TOP_LEVEL = {
+    "loop-at-top-level": ("while True:\n    pass\n", None),
+    "exit-at-top-level": ("import sys\nsys.exit(1)\n", None),
+    "os-exit-at-top-level": ("import os\nos._exit(3)\n", None),
+    "monkeypatches-numpy": ("import numpy as np\nnp.allclose = lambda *a, **k: True\n"
+                            "np.array_equal = lambda *a, **k: True\nnp.isclose = lambda *a, **k: True\n",
+                            "assign_clusters"),
+    "rebinds-checker": ("import autograde, builtins\nautograde.check = lambda f: print('ok')\n"
+                        "builtins.abs = lambda x: 0\n", "assign_clusters"),
+}
+WRONG_ASSIGN = "import numpy as np\n\ndef assign_clusters(X, centroids):\n    return np.zeros(len(X), dtype=int)\n"
+BROKEN_FILES = {
+    "invalid-json": "{ this is not json",
+    "empty-file": "",
+    "wrong-nbformat": '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": "not a list"}',
+}
+
+
+def write(folder, student, nb_or_text):
+    path = folder / student / NB
+    path.parent.mkdir(parents=True)
+    if isinstance(nb_or_text, str):
+        path.write_text(nb_or_text)
+    else:
+        nbformat.write(nb_or_text, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Grade one class containing every kind of submission; return {student: {exercise: row}}."""
+    folder = tmp_path_factory.mktemp("class")
+    write(folder, "reference", solved())
+    write(folder, "stub", student_notebook())
+    for (name, mid), source in mistaken_sources().items():
+        write(folder, f"mistake-{mid}", solved(replace={name: source}))
+    for student, replace in HOSTILE.items():
+        write(folder, student, solved(replace=replace))
+    for student, (cell, wrong) in TOP_LEVEL.items():
+        nb = add_cell(solved(replace={wrong: WRONG_ASSIGN} if wrong else None), cell, before_solutions=True)
+        write(folder, student, nb)
+    for student, text in BROKEN_FILES.items():
+        write(folder, student, text)
+    # a student who writes into another student's submission
+    victim = write(folder, "victim", solved())
+    before = victim.read_bytes()
+    write(folder, "vandal", add_cell(solved(), f"open({str(victim)!r}, 'w').write('gone')\n", before_solutions=True))
+    renamed = solved()
+    for cell in renamed.cells:
+        cell.source = cell.source.replace("def assign_clusters(", "def assign_cluster(")
+    write(folder, "renamed", renamed)
+
+    grader = grade.Grader(LIMITS)
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            futures = {s: pool.submit(grader.grade, s, NB, nbs.get(NB)) for s, nbs in grade.discover(folder).items()}
+            rows = {s: {r.exercise: r for r in future.result()} for s, future in futures.items()}
+    finally:
+        grader.close()
+    assert victim.read_bytes() == before, "a submission changed another student's file"
+    return rows
+
+
+def scores(rows):
+    return {name: r.score for name, r in rows.items()}
+
+
+def full_except(*zero):
+    return {name: 0 if name in zero else ex.points for name, ex in EXERCISES.items()}
+
+
+def test_reference_gets_full_marks(graded):
+    assert scores(graded["reference"]) == full_except()
+
+
+def test_stub_gets_zero_and_says_not_implemented(graded):
+    assert scores(graded["stub"]) == full_except(*EXERCISES)
+    assert all("not implemented" in r.feedback for r in graded["stub"].values())
+
+
+@pytest.mark.parametrize(("exercise", "mistake"), sorted(mistaken_sources()))
+def test_each_catalogued_mistake_loses_exactly_its_exercise_and_is_named(graded, exercise, mistake):
+    rows = graded[f"mistake-{mistake}"]
+    assert scores(rows) == full_except(exercise)
+    title = EXERCISES[exercise].mistakes[mistake].title
+    assert rows[exercise].mistake == mistake
+    assert f"Mistake: {title}." in rows[exercise].feedback
+
+
+@pytest.mark.parametrize("student", sorted(HOSTILE))
+def test_hostile_function_scores_zero_on_that_exercise_only(graded, student):
+    (broken,) = HOSTILE[student]
+    assert scores(graded[student]) == full_except(broken)
+    assert graded[student][broken].feedback.startswith(f"✘ {broken}")
+
+
+@pytest.mark.parametrize("student", sorted(TOP_LEVEL))
+def test_hostile_top_level_code_neither_helps_nor_blocks_the_rest(graded, student):
+    wrong = TOP_LEVEL[student][1]
+    assert scores(graded[student]) == (full_except(wrong) if wrong else full_except())
+
+
+def test_hostile_feedback_says_what_happened(graded):
+    assert "time limit" in graded["loop-in-function"]["assign_clusters"].feedback
+    assert "time limit" in graded["sleep-in-function"]["kmeans"].feedback
+    assert "MemoryError" in graded["memory-bomb"]["update_centroids"].feedback
+    assert "exited" in graded["os-exit-in-function"]["compute_distortion"].feedback
+    assert "RecursionError" in graded["recursion"]["compute_distortion"].feedback
+    assert "KeyboardInterrupt" in graded["keyboard-interrupt"]["assign_clusters"].feedback
+    assert "Same object" in graded["always-equal"]["assign_clusters"].feedback
+    assert "ModuleNotFoundError" in graded["imports-solutions"]["compute_distortion"].feedback
+    assert "does not allow reading" in graded["reads-solutions"]["compute_distortion"].feedback
+    assert "does not allow" in graded["spawns-process"]["compute_distortion"].feedback
+    assert "time limit" in graded["loop-at-top-level"]["kmeans"].details
+
+
+@pytest.mark.parametrize("student", sorted(BROKEN_FILES))
+def test_unreadable_notebook_still_yields_its_rows(graded, student):
+    rows = graded[student]
+    assert scores(rows) == full_except(*EXERCISES)
+    assert all("could not be graded" in r.feedback for r in rows.values())
+
+
+def test_vandal_cannot_touch_other_submissions(graded):
+    assert scores(graded["victim"]) == full_except()
+    assert scores(graded["vandal"]) == full_except()
+    assert "does not allow writing" in graded["vandal"]["kmeans"].details
+
+
+def test_renamed_function_is_reported(graded):
+    assert scores(graded["renamed"]) == full_except("assign_clusters")
+    assert "defines no function called assign_clusters" in graded["renamed"]["assign_clusters"].feedback
+
+
+def test_cli_writes_gradebook_feedback_and_exits_zero(tmp_path):
+    write(tmp_path / "class", "alice", solved())
+    write(tmp_path / "class", "bob", student_notebook())
+    (tmp_path / "class" / "carol").mkdir()
+    (tmp_path / "class" / "carol" / NB).write_text("garbage")
+    out = tmp_path / "out" / "gradebook.csv"
+    proc = subprocess.run([sys.executable, "-m", "autograde", "grade", str(tmp_path / "class"), "--out", str(out),
+                           "--jobs", "2"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    with open(out, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
+    assert reader.fieldnames == ["student", "notebook", "exercise", "score", "max_score", "feedback"]
+    assert [r["student"] for r in rows] == ["alice"] * 5 + ["bob"] * 5 + ["carol"] * 5
+    assert [r["exercise"] for r in rows[:5]] == list(EXERCISES)
+    assert sum(float(r["score"]) for r in rows if r["student"] == "alice") == 10
+    assert all(r["score"] == "0" for r in rows if r["student"] != "alice")
+    for student in ("alice", "bob", "carol"):
+        assert (tmp_path / "out" / "feedback" / f"{student}.md").exists()
+    assert "pass rate" in proc.stdout
+
+
+def test_cli_usage_errors_exit_2(tmp_path):
+    for args in (["grade", str(tmp_path / "missing")], ["grade"], ["grade", str(tmp_path), "--jobs", "0"]):
+        proc = subprocess.run([sys.executable, "-m", "autograde", *args], capture_output=True, text=True, cwd=ROOT)
+        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+
+
+def test_single_notebook_self_check_prints_a_report(tmp_path):
+    path = write(tmp_path, "me", solved(replace={"assign_clusters": WRONG_ASSIGN}))
+    proc = subprocess.run([sys.executable, "-m", "autograde", "grade", str(path)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "8 / 10" in proc.stdout and "✘ assign_clusters" in proc.stdout
