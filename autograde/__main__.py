@@ -14,6 +14,9 @@ def main(argv=None):
     grade.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: all cores)")
     grade.add_argument("--timeout", type=float, default=None, help="seconds per exercise (default: 20)")
 
+    release = sub.add_parser("release", help="write the student bundle (no solutions, no hidden tests)")
+    release.add_argument("out", help="output folder (new or empty)")
+
     fixtures = sub.add_parser("fixtures", help="regenerate the visible-check fixtures from solutions/")
     fixtures.add_argument("--check", action="store_true", help="exit 1 if the stored fixtures are stale")
 
@@ -25,6 +28,15 @@ def main(argv=None):
         from autograde.grade import main as grade_main
 
         return grade_main(args)
+    if args.command == "release":
+        from autograde.release import release as make_release
+
+        try:
+            print(f"student bundle written to {make_release(args.out)}")
+        except FileExistsError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        return 0
     if args.command == "fixtures":
         from autograde import fixtures as fx
 

@@ -20,10 +20,32 @@ def _audit_guard(read_roots, write_roots):
     _RuntimeError = RuntimeError
     _sep = "/"
     denied = (
-        "subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty",
-        "os.kill", "os.killpg", "signal.pthread_kill", "socket.", "ctypes.", "gc.get_objects",
-        "gc.get_referrers", "gc.get_referents", "os.symlink", "os.link", "pty.", "resource.setrlimit",
-        "resource.prlimit", "os.chroot", "os.setuid", "os.setgid", "os.chmod", "os.chown", "os.truncate",
+        "subprocess.Popen",
+        "os.system",
+        "os.exec",
+        "os.posix_spawn",
+        "os.spawn",
+        "os.fork",
+        "os.forkpty",
+        "os.kill",
+        "os.killpg",
+        "signal.pthread_kill",
+        "socket.",
+        "ctypes.",
+        "gc.get_objects",
+        "gc.get_referrers",
+        "gc.get_referents",
+        "os.symlink",
+        "os.link",
+        "pty.",
+        "resource.setrlimit",
+        "resource.prlimit",
+        "os.chroot",
+        "os.setuid",
+        "os.setgid",
+        "os.chmod",
+        "os.chown",
+        "os.truncate",
     )
     writes = ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.utime", "os.replace", "os.unlink")
 
@@ -54,7 +76,9 @@ def _audit_guard(read_roots, write_roots):
             if _isinstance(path, int) or path is None:
                 return
             path = normal(path)
-            writing = mode is not None and (_isinstance(mode, _str) and ("w" in mode or "a" in mode or "+" in mode or "x" in mode))
+            writing = mode is not None and (
+                _isinstance(mode, _str) and ("w" in mode or "a" in mode or "+" in mode or "x" in mode)
+            )
             flags = args[2] if len(args) > 2 else 0
             if _isinstance(flags, int) and flags & 3:  # os.O_WRONLY / os.O_RDWR
                 writing = True
@@ -86,7 +110,7 @@ def main():
     def send(message):
         data = (dumps(message, allow_nan=False) + "\n").encode()
         while data:
-            data = data[write(channel, data):]
+            data = data[write(channel, data) :]
 
     # Libraries the lessons use are imported before the guard: their own set-up needs no exception.
     import matplotlib
@@ -94,7 +118,7 @@ def main():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy  # noqa: F401
-    import scipy.special  # noqa: F401
+    import scipy.special
     import scipy.stats  # noqa: F401
 
     for name in job.get("preload", []):

@@ -57,7 +57,12 @@ def build(key):
     doc = {}
     for exercise in lesson(key).EXERCISES:
         doc[exercise.name] = [
-            {"label": case.label, "calls": encode(case.calls), "expected": encode(exp), "mistakes": encode(wrong)}
+            {
+                "label": case.label,
+                "calls": encode(case.calls),
+                "expected": encode(exp),
+                "mistakes": encode(wrong),
+            }
             for case, exp, wrong in expected_outputs(key, exercise, exercise.visible)
         ]
     return {"lesson": key, "notebook": NOTEBOOKS[key], "exercises": doc}
@@ -75,8 +80,11 @@ def write_all():
 
 def stale():
     """Names of fixture files that differ from what solutions/ generates now."""
-    return [key for key in NOTEBOOKS if not (FIXTURES / f"{key}.json").exists()
-            or (FIXTURES / f"{key}.json").read_text() != dump(build(key))]
+    return [
+        key
+        for key in NOTEBOOKS
+        if not (FIXTURES / f"{key}.json").exists() or (FIXTURES / f"{key}.json").read_text() != dump(build(key))
+    ]
 
 
 def load(key, name):
@@ -91,4 +99,3 @@ def load(key, name):
         case = Case(item["label"], decode(item["calls"]))
         out.append((case, decode(item["expected"]), decode(item["mistakes"])))
     return out
-

@@ -33,8 +33,14 @@ class Result:
     details: str = ""  # extra lines for the feedback file (cell errors, grader notes)
 
     def row(self):
-        return {"student": self.student, "notebook": self.notebook, "exercise": self.exercise,
-                "score": f"{self.score:g}", "max_score": f"{self.max_score:g}", "feedback": self.feedback}
+        return {
+            "student": self.student,
+            "notebook": self.notebook,
+            "exercise": self.exercise,
+            "score": f"{self.score:g}",
+            "max_score": f"{self.max_score:g}",
+            "feedback": self.feedback,
+        }
 
 
 def discover(path):
@@ -44,8 +50,10 @@ def discover(path):
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         mine = {}
         for filename in NOTEBOOKS.values():
-            hits = sorted((p for p in folder.rglob(filename) if ".ipynb_checkpoints" not in p.parts),
-                          key=lambda p: (len(p.parts), str(p)))
+            hits = sorted(
+                (p for p in folder.rglob(filename) if ".ipynb_checkpoints" not in p.parts),
+                key=lambda p: (len(p.parts), str(p)),
+            )
             if hits:
                 mine[filename] = hits[0]
         found[folder.name] = mine
@@ -114,8 +122,10 @@ class Grader:
         details = [f"cell {i}: {msg}" for i, msg in sorted(run.cell_errors.items())]
         results = []
         for ex, cases in self.cases(key):
-            got_by_case = [[run.outputs[f"{ex.name}/{ci}/{k}"] for k in range(len(case.calls))]
-                           for ci, (case, _, _) in enumerate(cases)]
+            got_by_case = [
+                [run.outputs[f"{ex.name}/{ci}/{k}"] for k in range(len(case.calls))]
+                for ci, (case, _, _) in enumerate(cases)
+            ]
             results.append(self._judge(student, filename, ex, cases, got_by_case, details))
         return results
 
@@ -126,17 +136,23 @@ class Grader:
                 reason = {
                     "NotImplementedError": f"✘ {ex.name}: not implemented (it still raises NotImplementedError)",
                     "NameError": f"✘ {ex.name}: the notebook defines no function called {ex.name} "
-                                 "(keep the name given in the exercise)",
+                    "(keep the name given in the exercise)",
                 }.get(error.type_name, f"✘ {ex.name}: stopped by the grader: {error.message}")
                 return Result(student, filename, ex.name, 0, ex.points, reason, details="\n".join(details))
             try:
                 judge_case(ex, case, got, expected, wrong)
             except Failure as failure:
                 text = explain(ex, ci, len(cases), case, failure).replace("\n  ", " ")
-                return Result(student, filename, ex.name, 0, ex.points, text, failure.mistake or "",
-                              "\n".join(details))
-        return Result(student, filename, ex.name, ex.points, ex.points, f"✔ all {len(cases)} cases pass",
-                      details="\n".join(details))
+                return Result(student, filename, ex.name, 0, ex.points, text, failure.mistake or "", "\n".join(details))
+        return Result(
+            student,
+            filename,
+            ex.name,
+            ex.points,
+            ex.points,
+            f"✔ all {len(cases)} cases pass",
+            details="\n".join(details),
+        )
 
 
 def write_gradebook(results, out):
@@ -156,8 +172,12 @@ def feedback_text(student, results):
     lines += [f"Total: **{total:g} / {sum(r.max_score for r in results):g}** points", ""]
     for filename in dict.fromkeys(r.notebook for r in results):
         mine = [r for r in results if r.notebook == filename]
-        lines += [f"## {filename}: {sum(r.score for r in mine):g} / {sum(r.max_score for r in mine):g}", "",
-                  "| exercise | score | feedback |", "|---|---|---|"]
+        lines += [
+            f"## {filename}: {sum(r.score for r in mine):g} / {sum(r.max_score for r in mine):g}",
+            "",
+            "| exercise | score | feedback |",
+            "|---|---|---|",
+        ]
         lines += [f"| `{r.exercise}` | {r.score:g} / {r.max_score:g} | {r.feedback.replace('|', '/')} |" for r in mine]
         notes = sorted({r.details for r in mine if r.details})
         if notes:
@@ -215,8 +235,14 @@ def main(args):
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = {pool.submit(grader.grade, s, f, p): (s, f) for (s, f), p in tasks.items()}
-            for future in tqdm(as_completed(futures), total=len(futures), desc="grading", unit="notebook",
-                               file=sys.stderr, disable=len(futures) < 2):
+            for future in tqdm(
+                as_completed(futures),
+                total=len(futures),
+                desc="grading",
+                unit="notebook",
+                file=sys.stderr,
+                disable=len(futures) < 2,
+            ):
                 results[futures[future]] = future.result()
     finally:
         grader.close()
@@ -231,7 +257,9 @@ def main(args):
     feedback_dir = out.parent / "feedback"
     feedback_dir.mkdir(parents=True, exist_ok=True)
     for student in dict.fromkeys(r.student for r in ordered):
-        (feedback_dir / f"{student}.md").write_text(feedback_text(student, [r for r in ordered if r.student == student]))
+        (feedback_dir / f"{student}.md").write_text(
+            feedback_text(student, [r for r in ordered if r.student == student])
+        )
     print(summary(ordered))
     total = len({r.student for r in ordered})
     print(f"\ngraded {total} student(s), {len(tasks)} notebook(s): gradebook {out}, feedback in {feedback_dir}/")

@@ -76,14 +76,20 @@ def function_source(fn, name=None):
             isinstance(node, ast.ImportFrom) and (node.module or "").startswith("solutions")
         ):
             for alias in node.names:
-                imports[(alias.asname or alias.name).split(".")[0]] = ast.get_source_segment(inspect.getsource(module), node)
+                imports[(alias.asname or alias.name).split(".")[0]] = ast.get_source_segment(
+                    inspect.getsource(module), node
+                )
     helpers, order, todo = {}, [], [fn]
     while todo:
         f = todo.pop()
         for used in sorted(_names_used(f.__code__)):
             obj = getattr(module, used, None)
-            if used.startswith("_") and inspect.isfunction(obj) and obj.__module__ == module.__name__ \
-                    and used not in helpers:
+            if (
+                used.startswith("_")
+                and inspect.isfunction(obj)
+                and obj.__module__ == module.__name__
+                and used not in helpers
+            ):
                 helpers[used] = obj
                 order.append(obj)
                 todo.append(obj)

@@ -26,7 +26,17 @@ from autograde.serial import decode, encode
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENT_PARTS = ["helpers", "autograde", "data", "img"]  # what a released bundle holds besides notebooks
-INSTRUCTOR_ONLY = {"hidden", "mistakes"}  # autograde sub-packages that never leave the instructor
+# the student side of autograde: check() and what it needs, and the sandbox's child runner
+STUDENT_AUTOGRADE = [
+    "__init__.py",
+    "checker.py",
+    "fixtures.py",
+    "judge.py",
+    "serial.py",
+    "_child.py",
+    "lessons",
+    "fixtures",
+]
 
 
 @dataclass
@@ -51,12 +61,18 @@ class Run:
 def copy_student_library(dest):
     """Copy what student code may see (the release's code and data) into dest; return dest."""
     dest = Path(dest)
+    ignore = shutil.ignore_patterns("__pycache__")
     for part in STUDENT_PARTS:
-        src = ROOT / part
-        if src.exists():
-            ignore = shutil.ignore_patterns("__pycache__", *INSTRUCTOR_ONLY) if part == "autograde" else \
-                shutil.ignore_patterns("__pycache__")
-            shutil.copytree(src, dest / part, ignore=ignore, dirs_exist_ok=True)
+        if part == "autograde":
+            for name in STUDENT_AUTOGRADE:
+                src = ROOT / part / name
+                if src.is_dir():
+                    shutil.copytree(src, dest / part / name, ignore=ignore, dirs_exist_ok=True)
+                else:
+                    (dest / part).mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(src, dest / part / name)
+        elif (ROOT / part).exists():
+            shutil.copytree(ROOT / part, dest / part, ignore=ignore, dirs_exist_ok=True)
     return dest
 
 
@@ -69,14 +85,27 @@ class Library:
         self.mplconfig = Path(self._tmp.name) / "mplconfig"
         self.mplconfig.mkdir()
         # build matplotlib's font cache once, so that children only read it
-        subprocess.run([sys.executable, "-c", "import matplotlib.pyplot"], env=self.env(), check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-c", "import matplotlib.pyplot"],
+            env=self.env(),
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def env(self, workdir=None):
         env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "TZ") if k in os.environ}
-        env.update(MPLBACKEND="Agg", MPLCONFIGDIR=str(self.mplconfig), FAST="1", NBGRADER_EXECUTION="autograde",
-                   OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0",
-                   HOME=str(workdir or self.path))
+        env.update(
+            MPLBACKEND="Agg",
+            MPLCONFIGDIR=str(self.mplconfig),
+            FAST="1",
+            NBGRADER_EXECUTION="autograde",
+            OMP_NUM_THREADS="1",
+            OPENBLAS_NUM_THREADS="1",
+            MKL_NUM_THREADS="1",
+            PYTHONHASHSEED="0",
+            HOME=str(workdir or self.path),
+        )
         if "OPENBLAS_CORETYPE" in os.environ:
             env["OPENBLAS_CORETYPE"] = os.environ["OPENBLAS_CORETYPE"]
         return env
@@ -112,8 +141,11 @@ def _describe_exit(code):
         return "the process did not end"
     if code < 0:
         name = signal.Signals(-code).name
-        reason = {"SIGSEGV": "a crash (segmentation fault)", "SIGKILL": "killed (out of memory?)",
-                  "SIGXFSZ": "too much output"}.get(name, name)
+        reason = {
+            "SIGSEGV": "a crash (segmentation fault)",
+            "SIGKILL": "killed (out of memory?)",
+            "SIGXFSZ": "too much output",
+        }.get(name, name)
         return f"the process ended by {reason}"
     return f"the process exited with code {code} (sys.exit or os._exit?)"
 
@@ -138,16 +170,44 @@ def run(cells, calls, library, limits=None, preload=(), oracle=None):
         for part in ("data", "img"):
             if (library.path / part).exists():
                 os.symlink(library.path / part, Path(private) / part)
-        read_roots = sorted({private, str(library.path), str(library.mplconfig), sys.prefix, sys.base_prefix,
-                             sys.exec_prefix, "/dev/null", "/dev/urandom", "/etc", "/usr/share", "/usr/lib",
-                             "/proc/cpuinfo", "/sys/devices/system/cpu", "/proc/self", "/proc/meminfo"})
+        read_roots = sorted(
+            {
+                private,
+                str(library.path),
+                str(library.mplconfig),
+                sys.prefix,
+                sys.base_prefix,
+                sys.exec_prefix,
+                "/dev/null",
+                "/dev/urandom",
+                "/etc",
+                "/usr/share",
+                "/usr/lib",
+                "/proc/cpuinfo",
+                "/sys/devices/system/cpu",
+                "/proc/self",
+                "/proc/meminfo",
+            }
+        )
         for attempt in range(len(cells) + len(calls) + 2):
             todo_cells = [c for c in cells if c[0] not in skip_cells]
             todo_calls = [c for c in calls if c[0] not in result.outputs and c[1] not in dead_exercises]
             if not todo_calls and attempt > 0:
                 break
-            state = _attempt(todo_cells, todo_calls, library, limits, work, private, read_roots, deadline, spent,
-                             list(preload), result, oracle)
+            state = _attempt(
+                todo_cells,
+                todo_calls,
+                library,
+                limits,
+                work,
+                private,
+                read_roots,
+                deadline,
+                spent,
+                list(preload),
+                result,
+                oracle,
+            )
             if state is None:
                 break
             kind, ident, why = state
@@ -178,15 +238,26 @@ def run(cells, calls, library, limits=None, preload=(), oracle=None):
 def _attempt(cells, calls, library, limits, work, private, read_roots, deadline, spent, preload, result, oracle):
     """One child process. Returns None when it finished, else (kind, id, why) of what stopped it."""
     uses = {name: sorted(_uses(name)) if oracle else [] for _, name, _ in calls}
-    job = {"paths": [str(library.path), *_site_paths()], "cells": cells,
-           "calls": [[i, name, encode(kw), uses[name]] for i, name, kw in calls],
-           "read_roots": read_roots, "write_roots": [str(work)], "preload": preload}
+    job = {
+        "paths": [str(library.path), *_site_paths()],
+        "cells": cells,
+        "calls": [[i, name, encode(kw), uses[name]] for i, name, kw in calls],
+        "read_roots": read_roots,
+        "write_roots": [str(work)],
+        "preload": preload,
+    }
     read_fd, write_fd = os.pipe()
     with open(work / "stdout.txt", "ab") as stdout:
         proc = subprocess.Popen(
             [sys.executable, "-I", "-S", str(library.path / "autograde" / "_child.py"), str(write_fd)],
-            stdin=subprocess.PIPE, stdout=stdout, stderr=subprocess.STDOUT, cwd=work, env=library.env(private),
-            pass_fds=(write_fd,), start_new_session=True, preexec_fn=_limit(limits),
+            stdin=subprocess.PIPE,
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            cwd=work,
+            env=library.env(private),
+            pass_fds=(write_fd,),
+            start_new_session=True,
+            preexec_fn=_limit(limits),
         )
     os.close(write_fd)
     try:
@@ -222,7 +293,11 @@ def _attempt(cells, calls, library, limits, work, private, read_roots, deadline,
                         pass
                     why = _describe_exit(proc.returncode)
                 if state == "notebook":
-                    return ("notebook", None, f"stopped at the notebook's time limit of {limits.notebook_seconds:g} s")
+                    return (
+                        "notebook",
+                        None,
+                        f"stopped at the notebook's time limit of {limits.notebook_seconds:g} s",
+                    )
                 if state == "call":
                     spent[names[ident]] = limits.exercise_seconds
                 return (state, ident, why)

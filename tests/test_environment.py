@@ -103,9 +103,7 @@ def test_environment_yaml_is_conda_forge_python_311(environment, conda_specs):
 def test_environment_yaml_has_the_same_packages(requirements, environment_pins):
     only_req = sorted(requirements.keys() - environment_pins.keys())
     only_env = sorted(environment_pins.keys() - requirements.keys())
-    assert not only_req and not only_env, (
-        f"only in requirements.txt: {only_req}; only in environment.yaml: {only_env}"
-    )
+    assert not only_req and not only_env, f"only in requirements.txt: {only_req}; only in environment.yaml: {only_env}"
 
 
 def test_environment_yaml_has_the_same_versions(requirements, environment_pins):

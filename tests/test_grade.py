@@ -21,41 +21,62 @@ LIMITS = sandbox.Limits(cell_seconds=4, exercise_seconds=4, notebook_seconds=90)
 # student id -> (notebook or raw file text, {exercise: expected score or None for 0})
 HOSTILE = {
     "loop-in-function": {"assign_clusters": "def assign_clusters(X, centroids):\n    while True:\n        pass\n"},
-    "sleep-in-function": {"kmeans": "import time\n\ndef kmeans(X, k, max_iters=100, tol=1e-6, rng=None, init=None):\n"
-                                    "    time.sleep(1000)\n"},
-    "memory-bomb": {"update_centroids": "def update_centroids(X, labels, centroids):\n"
-                                        "    blocks = [bytearray(10**9) for _ in range(100)]\n"},
-    "os-exit-in-function": {"compute_distortion": "import os\n\ndef compute_distortion(X, centroids, labels):\n"
-                                                  "    os._exit(0)\n"},
+    "sleep-in-function": {
+        "kmeans": "import time\n\ndef kmeans(X, k, max_iters=100, tol=1e-6, rng=None, init=None):\n"
+        "    time.sleep(1000)\n"
+    },
+    "memory-bomb": {
+        "update_centroids": "def update_centroids(X, labels, centroids):\n"
+        "    blocks = [bytearray(10**9) for _ in range(100)]\n"
+    },
+    "os-exit-in-function": {
+        "compute_distortion": "import os\n\ndef compute_distortion(X, centroids, labels):\n    os._exit(0)\n"
+    },
     "segfault": {"init_centroids": "import ctypes\n\ndef init_centroids(X, k, rng):\n    return ctypes.string_at(0)\n"},
     "keyboard-interrupt": {"assign_clusters": "def assign_clusters(X, centroids):\n    raise KeyboardInterrupt\n"},
-    "recursion": {"compute_distortion": "def compute_distortion(X, centroids, labels):\n"
-                                        "    return compute_distortion(X, centroids, labels)\n"},
-    "always-equal": {"assign_clusters": "class Same:\n    def __eq__(self, other):\n        return True\n\n"
-                                        "def assign_clusters(X, centroids):\n    return Same()\n"},
-    "spawns-process": {"compute_distortion": "import subprocess\n\ndef compute_distortion(X, centroids, labels):\n"
-                                             "    subprocess.Popen(['sleep', '60'], start_new_session=True)\n"
-                                             "    return 0.0\n"},
-    "imports-solutions": {"compute_distortion": "def compute_distortion(X, centroids, labels):\n"
-                                                "    from solutions.kmeans import compute_distortion as ref\n"
-                                                "    return ref(X, centroids, labels)\n"},
-    "reads-solutions": {"compute_distortion": "def compute_distortion(X, centroids, labels):\n"
-                                              f"    exec(open({str(ROOT / 'solutions' / 'kmeans.py')!r}).read())\n"
-                                              "    return locals()['compute_distortion'](X, centroids, labels)\n"},
-    "prints-gigabytes": {"compute_distortion": "def compute_distortion(X, centroids, labels):\n"
-                                               "    for _ in range(10**6):\n        print('x' * 10**4)\n"
-                                               "    return 0.0\n"},
+    "recursion": {
+        "compute_distortion": "def compute_distortion(X, centroids, labels):\n"
+        "    return compute_distortion(X, centroids, labels)\n"
+    },
+    "always-equal": {
+        "assign_clusters": "class Same:\n    def __eq__(self, other):\n        return True\n\n"
+        "def assign_clusters(X, centroids):\n    return Same()\n"
+    },
+    "spawns-process": {
+        "compute_distortion": "import subprocess\n\ndef compute_distortion(X, centroids, labels):\n"
+        "    subprocess.Popen(['sleep', '60'], start_new_session=True)\n"
+        "    return 0.0\n"
+    },
+    "imports-solutions": {
+        "compute_distortion": "def compute_distortion(X, centroids, labels):\n"
+        "    from solutions.kmeans import compute_distortion as ref\n"
+        "    return ref(X, centroids, labels)\n"
+    },
+    "reads-solutions": {
+        "compute_distortion": "def compute_distortion(X, centroids, labels):\n"
+        f"    exec(open({str(ROOT / 'solutions' / 'kmeans.py')!r}).read())\n"
+        "    return locals()['compute_distortion'](X, centroids, labels)\n"
+    },
+    "prints-gigabytes": {
+        "compute_distortion": "def compute_distortion(X, centroids, labels):\n"
+        "    for _ in range(10**6):\n        print('x' * 10**4)\n"
+        "    return 0.0\n"
+    },
 }
 # (cell source added before the exercises) and the exercise that is wrong on purpose, if any
 TOP_LEVEL = {
     "loop-at-top-level": ("while True:\n    pass\n", None),
     "exit-at-top-level": ("import sys\nsys.exit(1)\n", None),
     "os-exit-at-top-level": ("import os\nos._exit(3)\n", None),
-    "monkeypatches-numpy": ("import numpy as np\nnp.allclose = lambda *a, **k: True\n"
-                            "np.array_equal = lambda *a, **k: True\nnp.isclose = lambda *a, **k: True\n",
-                            "assign_clusters"),
-    "rebinds-checker": ("import autograde, builtins\nautograde.check = lambda f: print('ok')\n"
-                        "builtins.abs = lambda x: 0\n", "assign_clusters"),
+    "monkeypatches-numpy": (
+        "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
+        "np.array_equal = lambda *a, **k: True\nnp.isclose = lambda *a, **k: True\n",
+        "assign_clusters",
+    ),
+    "rebinds-checker": (
+        "import autograde, builtins\nautograde.check = lambda f: print('ok')\nbuiltins.abs = lambda x: 0\n",
+        "assign_clusters",
+    ),
 }
 WRONG_ASSIGN = "import numpy as np\n\ndef assign_clusters(X, centroids):\n    return np.zeros(len(X), dtype=int)\n"
 BROKEN_FILES = {
@@ -93,7 +114,11 @@ def graded(tmp_path_factory):
     # a student who writes into another student's submission
     victim = write(folder, "victim", solved())
     before = victim.read_bytes()
-    write(folder, "vandal", add_cell(solved(), f"open({str(victim)!r}, 'w').write('gone')\n", before_solutions=True))
+    write(
+        folder,
+        "vandal",
+        add_cell(solved(), f"open({str(victim)!r}, 'w').write('gone')\n", before_solutions=True),
+    )
     renamed = solved()
     for cell in renamed.cells:
         cell.source = cell.source.replace("def assign_clusters(", "def assign_cluster(")
@@ -187,8 +212,23 @@ def test_cli_writes_gradebook_feedback_and_exits_zero(tmp_path):
     (tmp_path / "class" / "carol").mkdir()
     (tmp_path / "class" / "carol" / NB).write_text("garbage")
     out = tmp_path / "out" / "gradebook.csv"
-    proc = subprocess.run([sys.executable, "-m", "autograde", "grade", str(tmp_path / "class"), "--out", str(out),
-                           "--jobs", "2"], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "autograde",
+            "grade",
+            str(tmp_path / "class"),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     with open(out, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
@@ -211,7 +251,12 @@ def test_cli_usage_errors_exit_2(tmp_path):
 
 def test_single_notebook_self_check_prints_a_report(tmp_path):
     path = write(tmp_path, "me", solved(replace={"assign_clusters": WRONG_ASSIGN}))
-    proc = subprocess.run([sys.executable, "-m", "autograde", "grade", str(path)], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograde", "grade", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "8 / 10" in proc.stdout and "✘ assign_clusters" in proc.stdout

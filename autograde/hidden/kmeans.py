@@ -22,18 +22,32 @@ CASES = {
         Case("integer coordinates", [{"X": _grid, "centroids": np.array([[0.5, 0.5], [3.5, 2.5]])}]),
     ],
     "update_centroids": [
-        Case("200 points, two empty clusters", [{"X": _X, "labels": _rng.integers(0, 3, 200) * 2,
-                                                 "centroids": _rng.normal(size=(6, 5))}]),
+        Case(
+            "200 points, two empty clusters",
+            [{"X": _X, "labels": _rng.integers(0, 3, 200) * 2, "centroids": _rng.normal(size=(6, 5))}],
+        ),
         Case("integer coordinates", [{"X": _grid, "labels": np.arange(20) % 4, "centroids": np.zeros((4, 2))}]),
     ],
     "compute_distortion": [
         Case("200 points in 5-D", [{"X": _X, "centroids": _X[:4], "labels": np.arange(200) % 4}]),
-        Case("far-away points", [{"X": _far, "centroids": _far[[0, 31]], "labels": (np.arange(35) >= 30).astype(int)}]),
+        Case(
+            "far-away points",
+            [{"X": _far, "centroids": _far[[0, 31]], "labels": (np.arange(35) >= 30).astype(int)}],
+        ),
     ],
     "kmeans": [
         Case("four blobs in 3-D", [{"X": _blobs, "k": 4, "init": _blobs[[0, 1, 2, 3]], "rng": RngSeed(1)}]),
-        Case("an empty cluster along the way", [{"X": _blobs, "k": 4, "rng": RngSeed(1),
-                                                 "init": np.array([[0, 0, 0], [5, 0, 0], [0, 5, 0], [50, 50, 50.0]])}]),
+        Case(
+            "an empty cluster along the way",
+            [
+                {
+                    "X": _blobs,
+                    "k": 4,
+                    "rng": RngSeed(1),
+                    "init": np.array([[0, 0, 0], [5, 0, 0], [0, 5, 0], [50, 50, 50.0]]),
+                }
+            ],
+        ),
         Case("max_iters=3", [{"X": _X, "k": 5, "init": _X[:5], "max_iters": 3, "rng": RngSeed(2)}]),
         Case("a loose tol stops early", [{"X": _X, "k": 5, "init": _X[:5], "tol": 0.5, "rng": RngSeed(2)}]),
     ],

@@ -93,29 +93,55 @@ INIT_CASES = [
 ]
 ASSIGN_CASES = [
     Case("four points, two centroids", [{"X": _square, "centroids": np.array([[0.0, 0.5], [4.0, 0.5]])}]),
-    Case("a tie goes to the lowest index", [{"X": np.array([[0.0, 0.0], [2.0, 0.0]]),
-                                             "centroids": np.array([[-1.0, 0.0], [1.0, 0.0], [3.0, 0.0]])}]),
+    Case(
+        "a tie goes to the lowest index",
+        [
+            {
+                "X": np.array([[0.0, 0.0], [2.0, 0.0]]),
+                "centroids": np.array([[-1.0, 0.0], [1.0, 0.0], [3.0, 0.0]]),
+            }
+        ],
+    ),
     Case("3-D points, four centroids", [{"X": _cube, "centroids": _cube[[0, 3, 6, 9]] + 0.1}]),
     Case("one centroid", [{"X": _cube, "centroids": np.zeros((1, 3))}]),
 ]
 UPDATE_CASES = [
-    Case("four points, two clusters", [{"X": _square, "labels": np.array([0, 0, 1, 1]),
-                                        "centroids": np.array([[1.0, 1.0], [3.0, 0.0]])}]),
-    Case("an empty cluster keeps its centroid", [{"X": _square, "labels": np.array([0, 0, 0, 2]),
-                                                  "centroids": np.array([[0.0, 0.0], [9.0, 9.0], [4.0, 1.0]])}]),
-    Case("3-D points, three clusters", [{"X": _cube, "labels": np.arange(12) % 3, "centroids": np.zeros((3, 3))}]),
+    Case(
+        "four points, two clusters",
+        [{"X": _square, "labels": np.array([0, 0, 1, 1]), "centroids": np.array([[1.0, 1.0], [3.0, 0.0]])}],
+    ),
+    Case(
+        "an empty cluster keeps its centroid",
+        [
+            {
+                "X": _square,
+                "labels": np.array([0, 0, 0, 2]),
+                "centroids": np.array([[0.0, 0.0], [9.0, 9.0], [4.0, 1.0]]),
+            }
+        ],
+    ),
+    Case(
+        "3-D points, three clusters",
+        [{"X": _cube, "labels": np.arange(12) % 3, "centroids": np.zeros((3, 3))}],
+    ),
 ]
 DISTORTION_CASES = [
-    Case("four points, two centroids", [{"X": _square, "centroids": np.array([[0.0, 0.5], [4.0, 0.5]]),
-                                         "labels": np.array([0, 0, 1, 1])}]),
+    Case(
+        "four points, two centroids",
+        [{"X": _square, "centroids": np.array([[0.0, 0.5], [4.0, 0.5]]), "labels": np.array([0, 0, 1, 1])}],
+    ),
     Case("3-D points, three centroids", [{"X": _cube, "centroids": _cube[:3], "labels": np.arange(12) % 3}]),
 ]
 KMEANS_CASES = [
-    Case("one iteration (max_iters=1)", [{"X": _blobs, "k": 3, "init": _blobs[[0, 15, 30]] + 0.5,
-                                          "max_iters": 1, "rng": RngSeed(0)}]),
+    Case(
+        "one iteration (max_iters=1)",
+        [{"X": _blobs, "k": 3, "init": _blobs[[0, 15, 30]] + 0.5, "max_iters": 1, "rng": RngSeed(0)}],
+    ),
     Case("three blobs from a given init", [{"X": _blobs, "k": 3, "init": _blobs[[0, 1, 2]], "rng": RngSeed(0)}]),
-    Case("four points, converged after two iterations", [{"X": _square, "k": 2, "rng": RngSeed(0),
-                                                          "init": np.array([[0.0, 0.0], [4.0, 0.0]])}]),
+    Case(
+        "four points, converged after two iterations",
+        [{"X": _square, "k": 2, "rng": RngSeed(0), "init": np.array([[0.0, 0.0], [4.0, 0.0]])}],
+    ),
 ]
 
 
@@ -165,7 +191,9 @@ def judge_assign_clusters(case, got, expected):
     X, C = _points(case), np.asarray(case.calls[0]["centroids"], dtype=float)
     labels = as_array(got[0], "labels", shape=expected[0].shape, integer=True)
     if labels.size and (labels.min() < 0 or labels.max() >= len(C)):
-        raise Failure(f"labels must be centroid indices in [0, {len(C)}); got values from {labels.min()} to {labels.max()}")
+        raise Failure(
+            f"labels must be centroid indices in [0, {len(C)}); got values from {labels.min()} to {labels.max()}"
+        )
     bad = np.flatnonzero(labels != expected[0])
     if len(bad):
         d2 = ((X[:, None, :] - C[None, :, :]) ** 2).sum(axis=2)
@@ -240,8 +268,13 @@ EXERCISES = [
     Exercise("assign_clusters", 2, ASSIGN_CASES, judge_assign_clusters),
     Exercise("update_centroids", 2, UPDATE_CASES, judge_update_centroids),
     Exercise("compute_distortion", 1, DISTORTION_CASES, judge_compute_distortion),
-    Exercise("kmeans", 3, KMEANS_CASES, judge_kmeans,
-             uses=["assign_clusters", "update_centroids", "compute_distortion"]),
+    Exercise(
+        "kmeans",
+        3,
+        KMEANS_CASES,
+        judge_kmeans,
+        uses=["assign_clusters", "update_centroids", "compute_distortion"],
+    ),
 ]
 for _exercise in EXERCISES:
     _exercise.mistakes = {k: m for k, m in MISTAKES.items() if m.exercise == _exercise.name}

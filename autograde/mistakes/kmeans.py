@@ -7,7 +7,7 @@ from solutions.kmeans import assign_clusters, compute_distortion, init_centroids
 
 
 def init_centroids__global_random(X, k, rng):
-    idx = np.random.choice(len(X), size=k, replace=False)
+    idx = np.random.choice(len(X), size=k, replace=False)  # noqa: NPY002 (the mistake itself)
     return np.asarray(X)[idx]
 
 

@@ -1,0 +1,27 @@
+"""Plotting and widgets shared by the course's lessons.
+
+``FAST`` is True when the environment variable FAST is set to anything but "", "0", "false" or
+"False": heavy notebook cells read it to run small under tests and grading.
+"""
+
+import os
+
+from helpers.images import load_sample_image, show_quantized
+from helpers.plotting import ClusterArtists, cluster_colors, plot_clusters, plot_distortion
+from helpers.stepper import HalfStep, Stepper, kmeans_history, kmeans_stepper
+
+FAST = os.environ.get("FAST", "0") not in ("", "0", "false", "False")
+
+__all__ = [
+    "FAST",
+    "ClusterArtists",
+    "HalfStep",
+    "Stepper",
+    "cluster_colors",
+    "kmeans_history",
+    "kmeans_stepper",
+    "load_sample_image",
+    "plot_clusters",
+    "plot_distortion",
+    "show_quantized",
+]

@@ -1,0 +1,219 @@
+"""Slider widgets that step one figure through the precomputed states of an iterative algorithm."""
+
+import io
+from typing import NamedTuple
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from helpers.plotting import ClusterArtists, _as_centroids
+
+
+class Stepper:
+    """A slider and a play button that step one matplotlib figure through ``n_steps`` states.
+
+    The caller draws the figure once and passes ``update(step)``, which changes the data of the
+    figure's artists (``set_offsets``, ``set_data``, ``set_text``...) for one step. The stepper
+    calls it whenever the slider moves; nothing is recomputed and no figure is created.
+
+    How the figure reaches the screen: ``fig`` is a plain :class:`matplotlib.figure.Figure`, not
+    registered with pyplot, rendered to PNG after every update and shown in an
+    :class:`ipywidgets.Image`. This works with the default inline backend (no ipympl needed), in
+    JupyterLab, Notebook and VS Code alike, without the flicker of ``clear_output``; and because
+    pyplot never sees the figure, the inline backend does not print a stray static copy at the
+    end of the cell. Nothing waits for a display, so it builds as well in headless runs (Agg,
+    nbgrader, tests); the play button runs in the browser and only moves the slider. The layout
+    (constrained or tight) is computed for the first state and then frozen, so that the panels do
+    not shift between steps and each step draws once.
+
+    Parameters
+    ----------
+    n_steps : int
+        Number of states; the slider goes from 0 to n_steps - 1.
+    fig : matplotlib.figure.Figure
+        The figure that ``update`` redraws. Make it with ``matplotlib.figure.Figure(...)``, not
+        ``plt.figure``: a pyplot figure would also be shown, static, below the widget.
+    update : callable
+        ``update(step)`` sets the artists of ``fig`` to state ``step``.
+    interval : int, default=700
+        Milliseconds between steps when playing.
+    description : str, default="step"
+        Label of the slider.
+
+    Attributes
+    ----------
+    step : int
+        The state shown now.
+    slider : ipywidgets.IntSlider
+    play : ipywidgets.Play
+    image : ipywidgets.Image
+    widget : ipywidgets.VBox
+        The whole control; a notebook cell that ends with the stepper displays it.
+    """
+
+    def __init__(self, n_steps, fig, update, interval=700, description="step"):
+        if n_steps < 1:
+            raise ValueError(f"a stepper needs at least one state; got n_steps={n_steps}")
+        self.n_steps = n_steps
+        self.fig = fig
+        self.update = update
+        self.play = widgets.Play(min=0, max=n_steps - 1, step=1, interval=interval)
+        self.slider = widgets.IntSlider(min=0, max=n_steps - 1, value=0, description=description)
+        widgets.jslink((self.play, "value"), (self.slider, "value"))  # the browser keeps them together
+        self.image = widgets.Image(format="png")
+        self._canvas = FigureCanvasAgg(fig)  # renders without pyplot, whatever the backend
+        self.slider.observe(lambda change: self._render(change["new"]), names="value")
+        self.widget = widgets.VBox([widgets.HBox([self.play, self.slider]), self.image])
+        self._render(0)
+
+    def show(self, step):
+        """Move the slider to ``step`` and redraw the figure there.
+
+        Parameters
+        ----------
+        step : int
+            In [0, n_steps).
+        """
+        if not 0 <= step < self.n_steps:
+            raise ValueError(f"step must be in [0, {self.n_steps}); got {step}")
+        if self.slider.value == step:
+            self._render(step)
+        else:
+            self.slider.value = step  # the slider's observer renders
+
+    def _render(self, step):
+        self.update(step)
+        self.step = step
+        buffer = io.BytesIO()
+        self._canvas.print_png(buffer)  # one draw at the figure's dpi (savefig would draw twice)
+        self.image.value = buffer.getvalue()
+        # freeze the layout found for the first state: panels must not shift between steps
+        self.fig.set_layout_engine("none")
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+class HalfStep(NamedTuple):
+    """One state of k-means: after the initialisation, an assignment step or an update step."""
+
+    kind: str  # "init", "assignment" or "update"
+    centroids: np.ndarray  # (k, d)
+    labels: np.ndarray | None  # (n,); None before the first assignment
+    J: float  # distortion of (centroids, labels); nan before the first assignment
+
+
+def kmeans_history(X, init, assign_clusters, update_centroids, compute_distortion, max_iters=20, tol=1e-6):
+    """Run Lloyd's algorithm with the given functions and record every half-step.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    init : ndarray of shape (k, d)
+        Initial centroids.
+    assign_clusters, update_centroids, compute_distortion : callable
+        The three steps of k-means, with the signatures of lesson 1.
+    max_iters : int, default=20
+        Most iterations (one assignment and one update each).
+    tol : float, default=1e-6
+        Stop once no centroid moves more than tol in an update step.
+
+    Returns
+    -------
+    history : list of HalfStep
+        ``history[0]`` is the initialisation, then assignment and update steps alternate.
+        J never increases along it when the three functions are right.
+    """
+    centroids = np.array(init, dtype=float)  # copies: the functions may change arrays in place
+    history = [HalfStep("init", centroids.copy(), None, float("nan"))]
+    for _ in range(max_iters):
+        # minimise J over r_nk with mu fixed ...
+        labels = np.array(assign_clusters(X, centroids))
+        history.append(HalfStep("assignment", centroids.copy(), labels, compute_distortion(X, centroids, labels)))
+        # ... then over mu_k with r_nk fixed
+        new_centroids = np.array(update_centroids(X, labels.copy(), centroids.copy()), dtype=float)
+        history.append(HalfStep("update", new_centroids, labels, compute_distortion(X, new_centroids, labels)))
+        moved = np.sqrt(np.max(np.sum((new_centroids - centroids) ** 2, axis=1)))
+        centroids = new_centroids
+        if moved <= tol:
+            break
+    return history
+
+
+_CAPTIONS = {
+    "init": "initial centroids",
+    "assignment": "assignment step: each point joins its nearest centroid",
+    "update": "update step: each centroid moves to the mean of its points",
+}
+
+
+def kmeans_stepper(
+    X,
+    init,
+    assign_clusters,
+    update_centroids,
+    compute_distortion,
+    max_iters=20,
+    tol=1e-6,
+    axis_labels=("$x_1$", "$x_2$"),
+):
+    """A slider through the half-steps of k-means, computed with the functions passed in.
+
+    Left: the points coloured by cluster, the centroids and their Voronoi regions. Right: the
+    distortion J after every half-step (Bishop, PRML Fig. 9.2), the current one ringed. After an
+    update step some points may lie in another centroid's region: the next assignment step
+    recolours them.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, 2)
+    init : ndarray of shape (k, 2)
+        Initial centroids.
+    assign_clusters, update_centroids, compute_distortion : callable
+        Your functions from lesson 1; they are all called here, before anything is drawn.
+    max_iters : int, default=20
+    tol : float, default=1e-6
+        As in ``kmeans``.
+    axis_labels : tuple of str, default=("$x_1$", "$x_2$")
+
+    Returns
+    -------
+    stepper : Stepper
+        Display it by ending a cell with it. ``stepper.history`` holds the list of
+        :class:`HalfStep`; ``stepper.show(s)`` moves to step s.
+    """
+    init = _as_centroids(init)
+    history = kmeans_history(X, init, assign_clusters, update_centroids, compute_distortion, max_iters, tol)
+    steps = np.arange(1, len(history))
+    J = np.array([h.J for h in history[1:]], dtype=float)
+    is_update = np.array([h.kind == "update" for h in history[1:]])
+
+    fig = Figure(figsize=(10.5, 4.6), dpi=90, layout="constrained")
+    ax_clusters, ax_J = fig.subplots(1, 2, width_ratios=[0.85, 1])
+    clusters = ClusterArtists(ax_clusters, X, len(init), axis_labels=axis_labels)
+    ax_J.plot(steps, J, "-", color="0.6", zorder=1)
+    ax_J.plot(steps[~is_update], J[~is_update], "o", color="tab:blue", label="after an assignment step")
+    ax_J.plot(steps[is_update], J[is_update], "o", color="tab:red", label="after an update step")
+    (current,) = ax_J.plot([], [], "o", ms=15, mfc="none", mec="black", mew=2, label="shown on the left")
+    ax_J.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax_J.set_xlim(0.5, len(history) - 0.5)
+    ax_J.set_xlabel("half-step")
+    ax_J.set_ylabel("distortion $J$")
+    ax_J.grid(alpha=0.3)
+    ax_J.legend(loc="upper right", fontsize="small")
+    title = fig.suptitle("")
+
+    def update(step):
+        h = history[step]
+        clusters.update(h.labels, h.centroids)
+        current.set_data(steps[step - 1 : step], J[step - 1 : step])  # empty at step 0
+        iteration = f"iteration {(step + 1) // 2}, " if step else ""
+        J_text = "J not defined yet" if step == 0 else f"J = {h.J:.4g}"
+        title.set_text(f"Step {step} of {len(history) - 1} ({iteration}{_CAPTIONS[h.kind]}): {J_text}")
+
+    stepper = Stepper(len(history), fig, update, description="half-step")
+    stepper.history = history
+    return stepper

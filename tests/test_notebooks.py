@@ -1,0 +1,101 @@
+"""The lesson notebooks: structure and nbgrader metadata, fixtures in step with solutions/,
+the solved version runs with every check passing, the student version's checks ask for code."""
+
+import inspect
+import os
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from autograde import fixtures
+from autograde.lessons import NOTEBOOKS, lesson
+from autograde.notebooks import NOTEBOOK_DIR, role, solve
+
+LESSONS = sorted(NOTEBOOKS)
+
+
+def student(key):
+    return nbformat.read(NOTEBOOK_DIR / NOTEBOOKS[key], as_version=4)
+
+
+def execute(nb, allow_errors=False):
+    os.environ["FAST"] = "1"  # the kernel inherits it: heavy cells run small
+    NotebookClient(
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        allow_errors=allow_errors,
+        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+    ).execute()
+    return nb
+
+
+def text_of(cell):
+    out = []
+    for o in cell.get("outputs", []):
+        out.append(o.get("text", "") if o.output_type == "stream" else "\n".join(o.get("traceback", [])))
+        if o.output_type == "error":
+            out.append(f"{o.ename}: {o.evalue}")
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("key", LESSONS)
+def test_committed_notebook_is_valid_and_clean(key):
+    nb = student(key)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, "commit notebooks with outputs cleared"
+
+
+@pytest.mark.parametrize("key", LESSONS)
+def test_exercises_match_solutions_and_autograde(key):
+    """Every stub has the reference's name and signature, a check cell with the exercise's points."""
+    module = __import__(f"solutions.{key}", fromlist=["_"])
+    exercises = {ex.name: ex for ex in lesson(key).EXERCISES}
+    nb = student(key)
+    stubs = [c for c in nb.cells if role(c) == "solution"]
+    checks = [c for c in nb.cells if role(c) == "check"]
+    assert [c.metadata.nbgrader.grade_id for c in stubs] == list(exercises)
+    for cell in stubs:
+        name = cell.metadata.nbgrader.grade_id
+        ns = {}
+        exec(cell.source, ns)  # a stub defines exactly its function
+        assert inspect.signature(ns[name]) == inspect.signature(getattr(module, name))
+        assert "raise NotImplementedError()" in cell.source
+    for cell in checks:
+        name = cell.source.strip().removeprefix("check(").removesuffix(")")
+        assert cell.source.strip() == f"check({name})"
+        assert cell.metadata.nbgrader.points == exercises[name].points
+        assert cell.metadata.nbgrader.locked
+    assert sorted(c.source.strip() for c in checks) == sorted(f"check({n})" for n in exercises)
+    ids = [c.metadata.nbgrader.grade_id for c in nb.cells if "nbgrader" in c.metadata]
+    assert len(ids) == len(set(ids)), "nbgrader grade_ids must be unique"
+    assert any(role(c) == "setup" for c in nb.cells)
+
+
+def test_fixtures_are_in_step_with_solutions():
+    assert fixtures.stale() == [], "run `make fixtures` (python -m autograde fixtures) and commit the result"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", LESSONS)
+def test_solved_notebook_runs_and_every_check_passes(key):
+    nb = execute(solve(student(key), key))
+    checks = [c for c in nb.cells if role(c) == "check"]
+    for cell in checks:
+        name = cell.metadata.nbgrader.grade_id.removeprefix("check_")
+        assert f"✔ {name}: all" in text_of(cell)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", LESSONS)
+def test_student_notebook_checks_ask_for_an_implementation(key):
+    nb = student(key)
+    # run only what a student runs before writing any code: setup, stubs and checks
+    nb.cells = [c for c in nb.cells if role(c) in ("setup", "solution", "check")]
+    nb = execute(nb, allow_errors=True)
+    for cell in (c for c in nb.cells if role(c) == "check"):
+        out = text_of(cell)
+        assert "AssertionError" in out and "not implemented yet" in out, out[-500:]
