@@ -98,7 +98,7 @@ def function_source(fn, name=None):
     body = [inspect.getsource(f) for f in reversed(order)] + [inspect.getsource(fn)]
     source = "\n".join(parts) + ("\n\n\n" if parts else "") + "\n\n".join(body)
     if name:
-        source = re.sub(rf"^def {re.escape(fn.__name__)}\(", f"def {name}(", source, flags=re.M)
+        source = re.sub(rf"^def {re.escape(fn.__code__.co_name)}\(", f"def {name}(", source, flags=re.M)
     return source.rstrip() + "\n"
 
 

@@ -11,6 +11,8 @@ import pytest
 
 from autograde import grade, sandbox
 from autograde.lessons import lesson
+from autograde.notebooks import function_source
+from tests import alternatives
 from tests.submissions import add_cell, mistaken_sources, solved, student_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +104,9 @@ def graded(tmp_path_factory):
     folder = tmp_path_factory.mktemp("class")
     write(folder, "reference", solved())
     write(folder, "stub", student_notebook())
+    write(
+        folder, "loops-lists-float32", solved(replace={n: function_source(getattr(alternatives, n)) for n in EXERCISES})
+    )
     for (name, mid), source in mistaken_sources().items():
         write(folder, f"mistake-{mid}", solved(replace={name: source}))
     for student, replace in HOSTILE.items():
@@ -145,6 +150,10 @@ def full_except(*zero):
 
 def test_reference_gets_full_marks(graded):
     assert scores(graded["reference"]) == full_except()
+
+
+def test_loops_lists_and_float32_get_full_marks(graded):
+    assert scores(graded["loops-lists-float32"]) == full_except()
 
 
 def test_stub_gets_zero_and_says_not_implemented(graded):

@@ -1,0 +1,1 @@
+"""Speed measurements of the course's reference implementations (make bench)."""
