@@ -120,6 +120,7 @@ class Grader:
                     index[call_id] = (ex.name, ci, k)
         run = sandbox.run(notebooks.graded_cells(nb), calls, self.library, self.limits, oracle=self.oracle(key))
         details = [f"cell {i}: {msg}" for i, msg in sorted(run.cell_errors.items())]
+        details += [note for note in run.notes if not note.startswith("cell ")]  # timeouts, crashes
         results = []
         for ex, cases in self.cases(key):
             got_by_case = [

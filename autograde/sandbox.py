@@ -55,7 +55,6 @@ class Run:
     outputs: dict = field(default_factory=dict)  # call id -> decoded value or CallError
     cell_errors: dict = field(default_factory=dict)  # cell index -> message
     notes: list = field(default_factory=list)  # what the grader had to do (timeouts, crashes)
-    printed: str = ""  # the tail of what the submission printed
 
 
 def copy_student_library(dest):
@@ -229,9 +228,6 @@ def run(cells, calls, library, limits=None, preload=(), oracle=None):
             if call_id not in result.outputs:
                 why = dead_exercises.get(exercise, "not run")
                 result.outputs[call_id] = CallError("GraderStopped", why)
-        out = work / "stdout.txt"
-        if out.exists():
-            result.printed = out.read_bytes()[-2000:].decode("utf-8", "replace")
     return result
 
 
