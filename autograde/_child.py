@@ -120,9 +120,6 @@ def main():
     import numpy  # noqa: F401
     import scipy.special
     import scipy.stats  # noqa: F401
-
-    for name in job.get("preload", []):
-        __import__(name)
     from IPython.core.inputtransformer2 import TransformerManager
 
     from autograde.serial import decode, encode, materialize

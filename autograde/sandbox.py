@@ -149,7 +149,7 @@ def _describe_exit(code):
     return f"the process exited with code {code} (sys.exit or os._exit?)"
 
 
-def run(cells, calls, library, limits=None, preload=(), oracle=None):
+def run(cells, calls, library, limits=None, oracle=None):
     """Execute cells [(index, source)] then calls [(id, exercise name, kwargs)] in a sandbox.
 
     oracle(helper name, args, kwargs) -> output answers the helper calls of a composite
@@ -203,7 +203,6 @@ def run(cells, calls, library, limits=None, preload=(), oracle=None):
                 read_roots,
                 deadline,
                 spent,
-                list(preload),
                 result,
                 oracle,
             )
@@ -231,7 +230,7 @@ def run(cells, calls, library, limits=None, preload=(), oracle=None):
     return result
 
 
-def _attempt(cells, calls, library, limits, work, private, read_roots, deadline, spent, preload, result, oracle):
+def _attempt(cells, calls, library, limits, work, private, read_roots, deadline, spent, result, oracle):
     """One child process. Returns None when it finished, else (kind, id, why) of what stopped it."""
     uses = {name: sorted(_uses(name)) if oracle else [] for _, name, _ in calls}
     job = {
@@ -240,7 +239,6 @@ def _attempt(cells, calls, library, limits, work, private, read_roots, deadline,
         "calls": [[i, name, encode(kw), uses[name]] for i, name, kw in calls],
         "read_roots": read_roots,
         "write_roots": [str(work)],
-        "preload": preload,
     }
     read_fd, write_fd = os.pipe()
     with open(work / "stdout.txt", "ab") as stdout:
