@@ -1,14 +1,27 @@
-"""Runs one submission's code in a separate, locked-down process (started by sandbox.py).
+"""Runs submissions' code in separate, locked-down processes (driven by sandbox.py).
 
-Reads the job (paths, cells, calls) as JSON from stdin, writes one JSON line per event to the
-file descriptor given in argv[1]: {"cell": i}, {"cell": i, "error": ...}, {"call": id},
-{"call": id, "output": ...} or {"call": id, "error": [type, message]}, then {"done": true}.
-Nothing here judges anything: the parent compares the outputs.
+A zygote, started once per grading run as ``python -I -S _child.py SOCKET_FD PATHS_JSON``, imports
+the libraries the lessons use and then forks one child per attempt, on request over a Unix socket
+(so a child starts in milliseconds, not seconds). Requests and replies are JSON datagrams:
+
+    {"fork": id, "cwd": ..., "home": ..., "memory": bytes, "output": bytes} + fds [stdin, events, stdout]
+        -> {"forked": id, "pid": pid}
+    {"end": pid, "grace": seconds}  -> {"ended": pid, "status": exit code, -signal, or null if killed}
+
+The child reads its job (cells, calls, read and write roots) as one JSON line on stdin and
+writes one JSON line per event to the events descriptor: {"cell": i}, {"cell": i, "error": ...},
+{"call": id}, {"call": id, "output": ...} or {"call": id, "error": [type, message]}, then
+{"done": true}. Nothing here judges anything: the parent compares the outputs.
 """
 
 import json
 import os
+import resource
+import select
+import signal
+import socket
 import sys
+import time
 
 
 def _audit_guard(read_roots, write_roots):
@@ -100,19 +113,8 @@ def _audit_guard(read_roots, write_roots):
     sys.addaudithook(hook)
 
 
-def main():
-    requests = sys.stdin
-    job = json.loads(requests.readline())
-    sys.path[:0] = job["paths"]
-    channel = int(sys.argv[1])
-    write, dumps = os.write, json.dumps
-
-    def send(message):
-        data = (dumps(message, allow_nan=False) + "\n").encode()
-        while data:
-            data = data[write(channel, data) :]
-
-    # Libraries the lessons use are imported before the guard: their own set-up needs no exception.
+def prepare():
+    """Import what the lessons use, once, in the zygote: the children inherit it."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -122,10 +124,27 @@ def main():
     import scipy.stats  # noqa: F401
     from IPython.core.inputtransformer2 import TransformerManager
 
+    import autograde.serial  # noqa: F401
+
+    plt.show = lambda *a, **k: None
+    return TransformerManager().transform_cell
+
+
+def run_job(transform, channel):
+    """In a forked child: read the job, lock the process down, run the cells and the calls."""
+    import matplotlib.pyplot as plt
+
     from autograde.serial import decode, encode, materialize
 
-    transform = TransformerManager().transform_cell
-    plt.show = lambda *a, **k: None
+    requests = sys.stdin
+    job = json.loads(requests.readline())
+    write, dumps = os.write, json.dumps
+
+    def send(message):
+        data = (dumps(message, allow_nan=False) + "\n").encode()
+        while data:
+            data = data[write(channel, data) :]
+
     _audit_guard(job["read_roots"], job["write_roots"])
 
     class NoIPython:  # `get_ipython().run_line_magic(...)` from %magics does nothing here
@@ -175,8 +194,91 @@ def main():
         plt.close("all")
     send({"done": True})
     sys.stdout.flush()
-    os._exit(0)
+
+
+def start_child(sock, request, fds, transform):
+    """Fork one child for a request; in the child, never return."""
+    sys.stdout.flush()
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        os.setsid()  # its own process group: the grader kills the whole group afterwards
+        os.close(sock.detach())
+        stdin, channel, stdout = fds
+        os.dup2(stdin, 0)
+        os.dup2(stdout, 1)
+        os.dup2(stdout, 2)
+        for fd in (stdin, stdout):
+            os.close(fd)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        resource.setrlimit(resource.RLIMIT_AS, (request["memory"], request["memory"]))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (request["output"], request["output"]))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        os.chdir(request["cwd"])
+        os.environ["HOME"] = request["home"]
+        run_job(transform, channel)
+    except BaseException:  # whatever happens, the child never returns into the zygote's loop
+        code = 70
+    os._exit(code)
+
+
+def serve(sock_fd, paths):
+    """The zygote: fork a child per request; report how each ended, then reap it."""
+    sys.path[:0] = paths
+    transform = prepare()
+    sock = socket.socket(fileno=sock_fd)
+    sock.send(json.dumps({"ready": os.getpid()}).encode())
+    ending = {}  # pid -> deadline: the grader is done with it (grace 0) or waits for its exit
+    while True:
+        ready, _, _ = select.select([sock], [], [], 0.01 if ending else None)
+        if ready:
+            data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 3)
+            if not data:  # the grader is gone: end every child, then stop
+                for pid in ending:
+                    _end(pid, 0)
+                return
+            request = json.loads(data)
+            if "fork" in request:
+                pid = start_child(sock, request, fds, transform)
+                for fd in fds:
+                    os.close(fd)
+                sock.send(json.dumps({"forked": request["fork"], "pid": pid}).encode())
+            elif "end" in request:
+                ending[request["end"]] = time.monotonic() + request["grace"]
+        for pid, deadline in list(ending.items()):
+            status = _end(pid, deadline - time.monotonic())
+            if status is not _end.WAITING:
+                del ending[pid]
+                sock.send(json.dumps({"ended": pid, "status": status}).encode())
+
+
+def _end(pid, left):
+    """Peek at a child's exit without reaping it; once it has exited or its grace is over, kill
+    its process group (before reaping, so the group id cannot have been reused) and reap it."""
+    try:
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:  # not a child of this zygote (any more)
+        return None
+    if info is None and left > 0:
+        return _end.WAITING
+    if info is None:
+        status = None
+    elif info.si_code == os.CLD_EXITED:
+        status = info.si_status
+    else:
+        status = -info.si_status
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    os.waitpid(pid, 0)
+    return status
+
+
+_end.WAITING = object()
 
 
 if __name__ == "__main__":
-    main()
+    serve(int(sys.argv[1]), json.loads(sys.argv[2]))

@@ -7,16 +7,18 @@ The parent enforces wall-time limits per cell, per exercise and per notebook, ki
 process group afterwards, and restarts the child past a cell or exercise that hung or crashed.
 """
 
+import itertools
 import json
 import os
-import resource
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,23 +78,17 @@ def copy_student_library(dest):
 
 
 class Library:
-    """The student-side library shared (read-only) by all children of one grading run."""
+    """The student-side library shared (read-only) by all children of one grading run, and the
+    zygote that forks them."""
 
     def __init__(self):
         self._tmp = tempfile.TemporaryDirectory(prefix="autograde-lib-")
         self.path = copy_student_library(Path(self._tmp.name) / "lib")
         self.mplconfig = Path(self._tmp.name) / "mplconfig"
         self.mplconfig.mkdir()
-        # build matplotlib's font cache once, so that children only read it
-        subprocess.run(
-            [sys.executable, "-c", "import matplotlib.pyplot"],
-            env=self.env(),
-            check=False,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self._zygote, self._lock = None, threading.Lock()
 
-    def env(self, workdir=None):
+    def env(self):
         env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "TZ") if k in os.environ}
         env.update(
             MPLBACKEND="Agg",
@@ -103,28 +99,113 @@ class Library:
             OPENBLAS_NUM_THREADS="1",
             MKL_NUM_THREADS="1",
             PYTHONHASHSEED="0",
-            HOME=str(workdir or self.path),
+            HOME=str(self.path),
         )
         if "OPENBLAS_CORETYPE" in os.environ:
             env["OPENBLAS_CORETYPE"] = os.environ["OPENBLAS_CORETYPE"]
         return env
 
+    def zygote(self, limits):
+        """The running zygote, started (again) when there is none."""
+        with self._lock:
+            if self._zygote is None or not self._zygote.alive:
+                if self._zygote is not None:
+                    self._zygote.close()
+                self._zygote = Zygote(self, limits.startup_seconds)
+            return self._zygote
+
     def close(self):
+        with self._lock:
+            if self._zygote is not None:
+                self._zygote.close()
         self._tmp.cleanup()
+
+
+class ZygoteGone(Exception):
+    pass
+
+
+class Zygote:
+    """The forking server of _child.py (see its docstring for the protocol). It imports the
+    lessons' libraries once; each attempt is a fork of it, so a child starts in milliseconds."""
+
+    def __init__(self, library, timeout):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        args = json.dumps([str(library.path), *_site_paths()])
+        with open(library.path.parent / "zygote.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-S", str(library.path / "autograde" / "_child.py"), str(theirs.fileno()), args],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=library.path,
+                env=library.env(),
+                pass_fds=(theirs.fileno(),),
+                start_new_session=True,
+            )
+        theirs.close()
+        self.sock, self.alive, self.replies = ours, True, {}
+        self.changed, self.ids = threading.Condition(), itertools.count()
+        ours.settimeout(timeout)
+        try:
+            hello = ours.recv(1 << 16)
+        except OSError:
+            hello = b""
+        if not hello:
+            self.close()
+            raise RuntimeError(f"the sandbox did not start within {timeout:g} s (see {log.name})")
+        ours.settimeout(None)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        while True:
+            try:
+                data = self.sock.recv(1 << 16)
+            except OSError:
+                data = b""
+            with self.changed:
+                if not data:
+                    self.alive = False
+                    self.changed.notify_all()
+                    return
+                msg = json.loads(data)
+                key = ("forked", msg["forked"]) if "forked" in msg else ("ended", msg["ended"])
+                self.replies[key] = msg
+                self.changed.notify_all()
+
+    def _request(self, message, key, timeout, fds=()):
+        try:
+            socket.send_fds(self.sock, [json.dumps(message).encode()], list(fds))
+        except OSError as exc:
+            raise ZygoteGone(str(exc)) from None
+        with self.changed:
+            self.changed.wait_for(lambda: key in self.replies or not self.alive, timeout)
+            if key not in self.replies:
+                raise ZygoteGone("the zygote did not answer")
+            return self.replies.pop(key)
+
+    def fork(self, fds, **request):
+        """Start a child with stdin, the events pipe and stdout on fds; return its pid."""
+        ident = next(self.ids)
+        return self._request({"fork": ident, **request}, ("forked", ident), 30, fds)["pid"]
+
+    def end(self, pid, grace=0.0):
+        """Wait up to grace seconds for the child to exit, kill its process group, reap it;
+        return its exit code, -signal, or None when it had to be killed."""
+        return self._request({"end": pid, "grace": grace}, ("ended", pid), grace + 30)["status"]
+
+    def close(self):
+        self.alive = False
+        self.sock.close()  # the zygote ends its children and exits
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            _kill(self.proc)
 
 
 def _site_paths():
     paths = {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
     return [p for p in sys.path if p in paths] or sorted(paths)
-
-
-def _limit(limits):
-    def preexec():
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    return preexec
 
 
 def _kill(proc):
@@ -234,29 +315,36 @@ def _attempt(cells, calls, library, limits, work, private, read_roots, deadline,
     """One child process. Returns None when it finished, else (kind, id, why) of what stopped it."""
     uses = {name: sorted(_uses(name)) if oracle else [] for _, name, _ in calls}
     job = {
-        "paths": [str(library.path), *_site_paths()],
         "cells": cells,
         "calls": [[i, name, encode(kw), uses[name]] for i, name, kw in calls],
         "read_roots": read_roots,
         "write_roots": [str(work)],
     }
+    stdin_r, stdin_w = os.pipe()
     read_fd, write_fd = os.pipe()
-    with open(work / "stdout.txt", "ab") as stdout:
-        proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", str(library.path / "autograde" / "_child.py"), str(write_fd)],
-            stdin=subprocess.PIPE,
-            stdout=stdout,
-            stderr=subprocess.STDOUT,
-            cwd=work,
-            env=library.env(private),
-            pass_fds=(write_fd,),
-            start_new_session=True,
-            preexec_fn=_limit(limits),
-        )
-    os.close(write_fd)
     try:
-        proc.stdin.write(json.dumps(job).encode() + b"\n")
-        proc.stdin.flush()
+        zygote = library.zygote(limits)
+        with open(work / "stdout.txt", "ab") as stdout:
+            pid = zygote.fork(
+                [stdin_r, write_fd, stdout.fileno()],
+                cwd=str(work),
+                home=private,
+                memory=limits.memory_bytes,
+                output=limits.output_bytes,
+            )
+    except (ZygoteGone, RuntimeError) as exc:
+        for fd in (stdin_w, read_fd):
+            os.close(fd)
+        if isinstance(exc, ZygoteGone):
+            return ("between", None, f"the sandbox restarted: {exc}")
+        return ("notebook", None, str(exc))
+    finally:
+        os.close(stdin_r)
+        os.close(write_fd)
+    stdin = open(stdin_w, "wb")
+    try:
+        stdin.write(json.dumps(job).encode() + b"\n")
+        stdin.flush()
     except BrokenPipeError:
         pass
     reader = _Lines(read_fd, limits.message_bytes)
@@ -281,11 +369,8 @@ def _attempt(cells, calls, library, limits, work, private, read_roots, deadline,
                 if line is _Lines.TOO_LONG:
                     why = "returned a result too large to check"
                 elif line is _Lines.EOF:
-                    try:
-                        proc.wait(timeout=5)
-                    except subprocess.TimeoutExpired:
-                        pass
-                    why = _describe_exit(proc.returncode)
+                    status, pid = zygote.end(pid, grace=5), None
+                    why = _describe_exit(status)
                 if state == "notebook":
                     return (
                         "notebook",
@@ -314,8 +399,8 @@ def _attempt(cells, calls, library, limits, work, private, read_roots, deadline,
                 else:
                     reply = {"error": f"{helper} is not available here"}
                 try:
-                    proc.stdin.write(json.dumps(reply).encode() + b"\n")
-                    proc.stdin.flush()
+                    stdin.write(json.dumps(reply).encode() + b"\n")
+                    stdin.flush()
                 except (BrokenPipeError, ValueError):
                     pass
                 continue
@@ -336,7 +421,15 @@ def _attempt(cells, calls, library, limits, work, private, read_roots, deadline,
                     state, ident, started = "call", call_id, now
     finally:
         reader.close()
-        _kill(proc)
+        try:
+            stdin.close()
+        except BrokenPipeError:
+            pass
+        if pid is not None:
+            try:
+                zygote.end(pid)
+            except ZygoteGone:
+                pass
 
 
 def _uses(name):
