@@ -6,6 +6,7 @@
 
 import os
 
+from helpers.data import DATA_DIR, load_faithful
 from helpers.images import load_sample_image, show_quantized
 from helpers.plotting import ClusterArtists, cluster_colors, plot_clusters, plot_distortion
 from helpers.stepper import HalfStep, Stepper, kmeans_history, kmeans_stepper
@@ -13,6 +14,7 @@ from helpers.stepper import HalfStep, Stepper, kmeans_history, kmeans_stepper
 FAST = os.environ.get("FAST", "0") not in ("", "0", "false", "False")
 
 __all__ = [
+    "DATA_DIR",
     "FAST",
     "ClusterArtists",
     "HalfStep",
@@ -20,6 +22,7 @@ __all__ = [
     "cluster_colors",
     "kmeans_history",
     "kmeans_stepper",
+    "load_faithful",
     "load_sample_image",
     "plot_clusters",
     "plot_distortion",

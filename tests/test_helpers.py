@@ -13,6 +13,7 @@ from helpers import (
     cluster_colors,
     kmeans_history,
     kmeans_stepper,
+    load_faithful,
     load_sample_image,
     plot_clusters,
     plot_distortion,
@@ -192,3 +193,11 @@ def test_show_quantized_shows_the_palette_colours():
     np.testing.assert_allclose(original.images[0].get_array(), image)
     np.testing.assert_allclose(quantized.images[0].get_array(), centroids[labels].reshape(image.shape))
     assert len(palette.get_yticks()) == 4
+
+
+def test_load_faithful_is_r_datasets_old_faithful():
+    faithful = load_faithful()
+    assert faithful.shape == (272, 2)
+    np.testing.assert_array_equal(faithful[0], [3.6, 79])
+    # summary(faithful) in R: mean eruptions 3.488, mean waiting 70.90
+    np.testing.assert_allclose(faithful.mean(axis=0), [3.487783, 70.897059], rtol=1e-6)
