@@ -9,7 +9,7 @@ SHELL := /bin/bash
 # pip.conf on some machines lists index folders that may be absent: hide those warnings only
 QUIET_PIP := { grep -v '^WARNING: Location' || true; }
 
-.PHONY: lab test grade release solutions fixtures bench lint clean
+.PHONY: lab test grade merge release nbgrader solutions fixtures bench lint clean
 
 # (Re)install when the pins change; the CPU build of torch comes from the pinned version.
 $(STAMP): requirements.txt pyproject.toml
@@ -30,10 +30,20 @@ SUBMISSIONS ?= submissions
 grade: $(STAMP)
 	$(PY) -m autograde grade $(SUBMISSIONS) --out gradebook.csv
 
+# make merge SHARDS="grades/shard-*.csv"  ->  gradebook.csv from the shards' gradebooks
+SHARDS ?= grades/shard-*.csv
+merge: $(STAMP)
+	$(PY) -m autograde merge gradebook.csv $(SHARDS)
+
 # make release OUT=build/release  ->  the student bundle (no solutions, no hidden tests)
 OUT ?= build/release
 release: $(STAMP)
 	$(PY) -m autograde release $(OUT)
+
+# make nbgrader COURSE=build/nbgrader  ->  an nbgrader course folder (config and source notebooks)
+COURSE ?= build/nbgrader
+nbgrader: $(STAMP)
+	$(PY) -m autograde nbgrader $(COURSE)
 
 # Solved notebooks (stubs replaced by the reference source) in build/solved/
 solutions: $(STAMP)

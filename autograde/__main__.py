@@ -1,7 +1,11 @@
-"""python -m autograde {grade, merge, release, solve, fixtures}: the instructor's commands."""
+"""python -m autograde {grade, merge, release, nbgrader, solve, fixtures}: the instructor's commands."""
 
 import argparse
 import sys
+
+# jsonschema (under nbformat) imports rfc3987_syntax when it is installed, which builds a grammar for
+# 2-3 s; notebooks use none of its formats, so every command starts without it.
+sys.modules.setdefault("rfc3987_syntax", None)
 
 
 def main(argv=None):
@@ -13,6 +17,11 @@ def main(argv=None):
     grade.add_argument("--out", help="gradebook CSV (default: gradebook.csv for a folder; none for one notebook)")
     grade.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: all cores)")
     grade.add_argument("--timeout", type=float, default=None, help="seconds per exercise (default: 20)")
+    grade.add_argument("--shard", metavar="I/N", help="grade only shard I of N (every N-th student, from the I-th)")
+
+    merge = sub.add_parser("merge", help="join shard gradebooks into one gradebook")
+    merge.add_argument("out", help="the merged gradebook CSV")
+    merge.add_argument("shards", nargs="+", help="the shards' gradebook CSVs")
 
     release = sub.add_parser("release", help="write the student bundle (no solutions, no hidden tests)")
     release.add_argument("out", help="output folder (new or empty)")
@@ -23,11 +32,18 @@ def main(argv=None):
     solve = sub.add_parser("solve", help="write the solved notebooks (stubs replaced by the reference)")
     solve.add_argument("out", help="output folder")
 
+    course = sub.add_parser("nbgrader", help="write an nbgrader course folder (config and source notebooks)")
+    course.add_argument("course", help="the nbgrader course folder (created if missing)")
+
     args = parser.parse_args(argv)
     if args.command == "grade":
         from autograde.grade import main as grade_main
 
         return grade_main(args)
+    if args.command == "merge":
+        from autograde.grade import merge as merge_gradebooks
+
+        return merge_gradebooks(args.out, args.shards)
     if args.command == "release":
         from autograde.release import release as make_release
 
@@ -46,6 +62,12 @@ def main(argv=None):
             return 1 if bad else 0
         fx.write_all()
         print(f"wrote {fx.FIXTURES}")
+        return 0
+    if args.command == "nbgrader":
+        from autograde.nbgrader_course import build
+
+        for path in build(args.course):
+            print(path)
         return 0
     if args.command == "solve":
         from autograde.notebooks import write_solved

@@ -1,8 +1,9 @@
-"""python -m autograde grade: a class's submissions -> gradebook CSV, feedback files, class summary."""
+"""python -m autograde grade / merge: a class's submissions (or shard gradebooks) -> gradebook CSV, class summary."""
 
 import csv
 import importlib
 import os
+import re
 import sys
 import threading
 from collections import Counter
@@ -156,13 +157,14 @@ class Grader:
         )
 
 
-def write_gradebook(results, out):
+def write_gradebook(rows, out):
+    """Write gradebook rows (dicts with the COLUMNS) to out atomically."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(out.suffix + ".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
         writer.writeheader()
-        writer.writerows(r.row() for r in results)
+        writer.writerows(rows)
     os.replace(tmp, out)
 
 
@@ -188,20 +190,36 @@ def feedback_text(student, results):
     return "\n".join(lines)
 
 
-def summary(results):
-    """The class summary: per exercise mean score, pass rate, most common catalogued mistakes."""
-    rows = [f"{'notebook':<18} {'exercise':<22} {'mean':>6} {'pass rate':>9}  most common mistakes"]
+def summary(rows):
+    """The class summary of gradebook rows: per exercise mean score, pass rate, most common catalogued mistakes."""
+    lines = [f"{'notebook':<18} {'exercise':<22} {'mean':>6} {'pass rate':>9}  most common mistakes"]
     by_exercise = {}
-    for r in results:
-        by_exercise.setdefault((r.notebook, r.exercise), []).append(r)
+    for r in rows:
+        by_exercise.setdefault((r["notebook"], r["exercise"]), []).append(r)
     for (filename, name), rs in by_exercise.items():
         ex = next(e for e in lesson(KEYS[filename]).EXERCISES if e.name == name)
-        mistakes = Counter(ex.mistakes[r.mistake].title for r in rs if r.mistake)
+        # the feedback of a catalogued mistake names it (judge.explain): "Mistake: <title>. Hint: ..."
+        titles = [m.title for m in ex.mistakes.values()]
+        mistakes = Counter(t for r in rs for t in titles if f"Mistake: {t}." in r["feedback"])
         common = ", ".join(f"{title} ({n})" for title, n in mistakes.most_common(3)) or "-"
-        mean = sum(r.score for r in rs) / len(rs)
-        rate = sum(r.score == r.max_score for r in rs) / len(rs)
-        rows.append(f"{filename:<18} {name:<22} {mean:>6.2f} {rate:>8.0%}  {common}")
-    return "\n".join(rows)
+        scores = [(float(r["score"]), float(r["max_score"])) for r in rs]
+        mean = sum(score for score, _ in scores) / len(rs)
+        rate = sum(score == most for score, most in scores) / len(rs)
+        lines.append(f"{filename:<18} {name:<22} {mean:>6.2f} {rate:>8.0%}  {common}")
+    return "\n".join(lines)
+
+
+def parse_shard(text):
+    """(I, N) of a --shard I/N with 1 <= I <= N; ValueError saying what is wrong otherwise."""
+    match = re.fullmatch(r"([0-9]+)/([0-9]+)", text.strip())
+    if not match:
+        raise ValueError(f"--shard must be I/N, e.g. 3/8 (shard 3 of 8), not {text!r}")
+    i, n = int(match[1]), int(match[2])
+    if n < 1:
+        raise ValueError(f"--shard {text}: the number of shards N must be at least 1")
+    if not 1 <= i <= n:
+        raise ValueError(f"--shard {text}: the shard I must be between 1 and {n}")
+    return i, n
 
 
 def main(args):
@@ -219,6 +237,16 @@ def main(args):
     if jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
         return 2
+    shard = None
+    if args.shard is not None:
+        try:
+            shard = parse_shard(args.shard)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if path.is_file():
+            print("error: --shard needs a folder of submissions, not one notebook", file=sys.stderr)
+            return 2
     if path.is_file():
         if path.name not in KEYS:
             print(f"error: {path.name} is not a course notebook ({', '.join(KEYS)})", file=sys.stderr)
@@ -229,8 +257,10 @@ def main(args):
         if not found:
             print(f"error: {path} has no student folders", file=sys.stderr)
             return 2
+        # decided from the whole class, so that every shard grades (or zeroes) the same notebooks
         graded = [f for f in NOTEBOOKS.values() if any(f in mine for mine in found.values())]
-        tasks = {(s, f): mine.get(f) for s, mine in found.items() for f in graded}
+        students = list(found)[shard[0] - 1 :: shard[1]] if shard else list(found)  # found is sorted
+        tasks = {(s, f): found[s].get(f) for s in students for f in graded}
     grader = Grader(limits)
     results = {}
     try:
@@ -248,20 +278,87 @@ def main(args):
     finally:
         grader.close()
     ordered = [r for key in tasks for r in results[key]]  # students sorted, notebooks in course order
+    rows = [r.row() for r in ordered]
     if path.is_file():
         print(feedback_text(path.name, ordered))
         if args.out:
-            write_gradebook(ordered, Path(args.out))
+            write_gradebook(rows, Path(args.out))
         return 0
     out = Path(args.out or "gradebook.csv")
-    write_gradebook(ordered, out)
+    write_gradebook(rows, out)
     feedback_dir = out.parent / "feedback"
     feedback_dir.mkdir(parents=True, exist_ok=True)
     for student in dict.fromkeys(r.student for r in ordered):
         (feedback_dir / f"{student}.md").write_text(
             feedback_text(student, [r for r in ordered if r.student == student])
         )
-    print(summary(ordered))
-    total = len({r.student for r in ordered})
-    print(f"\ngraded {total} student(s), {len(tasks)} notebook(s): gradebook {out}, feedback in {feedback_dir}/")
+    print(summary(rows))
+    where = f" (shard {shard[0]}/{shard[1]} of a class of {len(found)})" if shard else ""
+    print(
+        f"\ngraded {len(students)} student(s){where}, {len(tasks)} notebook(s): "
+        f"gradebook {out}, feedback in {feedback_dir}/"
+    )
+    return 0
+
+
+def read_gradebook(path):
+    """The rows of a gradebook CSV; ValueError if it is missing or is not a gradebook of this course."""
+    if not path.is_file():
+        raise ValueError(f"{path} does not exist")
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        if reader.fieldnames != COLUMNS:
+            raise ValueError(f"{path} is not a gradebook: its columns are {reader.fieldnames}, not {COLUMNS}")
+        rows = list(reader)
+    for line, r in enumerate(rows, start=2):
+        if None in r or None in r.values():
+            raise ValueError(f"{path}, row {line}: expected {len(COLUMNS)} fields")
+        if r["notebook"] not in KEYS or r["exercise"] not in {e.name for e in lesson(KEYS[r["notebook"]]).EXERCISES}:
+            raise ValueError(f"{path}, row {line}: {r['notebook']} {r['exercise']} is not an exercise of the course")
+        try:
+            float(r["score"]), float(r["max_score"])
+        except ValueError:
+            raise ValueError(f"{path}, row {line}: score and max_score must be numbers") from None
+    return rows
+
+
+def merge(out, paths):
+    """python -m autograde merge: shard gradebooks -> one gradebook with the class summary; the exit code."""
+    merged, source = {}, {}
+    try:
+        for path in map(Path, paths):
+            for r in read_gradebook(path):
+                key = (r["student"], r["notebook"], r["exercise"])
+                if key in merged and merged[key] != r:
+                    raise ValueError(
+                        f"conflicting rows for student {key[0]}, {key[1]}, exercise {key[2]} "
+                        f"in {source[key]} and {path}"
+                    )
+                merged[key], source[key] = r, path
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    students = sorted({s for s, _, _ in merged})
+    handed_in = {f for _, f, _ in merged}
+    filled = 0
+    for student in students:  # a notebook (or exercise) others have but this student lacks: "not submitted"
+        for filename in handed_in:
+            for ex in lesson(KEYS[filename]).EXERCISES:
+                if (student, filename, ex.name) not in merged:
+                    merged[student, filename, ex.name] = Result(
+                        student, filename, ex.name, 0, ex.points, "not submitted"
+                    ).row()
+                    filled += 1
+    order = {
+        (filename, ex.name): (i, j)
+        for i, (key, filename) in enumerate(NOTEBOOKS.items())
+        for j, ex in enumerate(lesson(key).EXERCISES)
+    }
+    rows = [merged[k] for k in sorted(merged, key=lambda k: (k[0], order[k[1], k[2]]))]
+    write_gradebook(rows, Path(out))
+    print(summary(rows))
+    print(
+        f"\nmerged {len(students)} student(s), {len(rows)} row(s) from {len(paths)} gradebook(s) into {out}"
+        + (f" ({filled} 'not submitted' row(s) added)" if filled else "")
+    )
     return 0

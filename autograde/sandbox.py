@@ -196,6 +196,10 @@ class Zygote:
 
     def close(self):
         self.alive = False
+        try:  # shutdown (not only close) wakes the reader thread and tells the zygote to end
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.sock.close()  # the zygote ends its children and exits
         try:
             self.proc.wait(timeout=10)

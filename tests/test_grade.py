@@ -10,6 +10,7 @@ import nbformat
 import pytest
 
 from autograde import grade, sandbox
+from autograde.__main__ import main as cli
 from autograde.lessons import lesson
 from autograde.notebooks import function_source
 from tests import alternatives
@@ -269,3 +270,91 @@ def test_single_notebook_self_check_prints_a_report(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "8 / 10" in proc.stdout and "✘ assign_clusters" in proc.stdout
+
+
+def write_rows(path, rows):
+    grade.write_gradebook([dict(zip(grade.COLUMNS, row)) for row in rows], path)
+    return path
+
+
+def test_shards_merged_give_the_same_gradebook_as_one_run(tmp_path):
+    klass, out = tmp_path / "class", tmp_path / "out"
+    write(klass, "a-solved", solved())
+    write(klass, "c-mistake", solved(replace={"assign_clusters": mistaken_sources()["assign_clusters", "argmax"]}))
+    write(klass, "e-stub", student_notebook())
+    for student in ("b-none", "d-none"):  # shard 2/2 holds only these: it must still zero the class's notebook
+        (klass / student).mkdir()
+    runs = [  # the whole class and its two shards, at the same time
+        subprocess.Popen(
+            [sys.executable, "-m", "autograde", "grade", klass, "--out", csv_path, *args],
+            cwd=ROOT,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for csv_path, args in (
+            (out / "whole" / "gradebook.csv", ["--jobs", "1"]),
+            (out / "shard-1.csv", ["--jobs", "2", "--shard", "1/2"]),
+            (out / "shard-2.csv", ["--jobs", "2", "--shard", "2/2"]),
+        )
+    ]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], [err for _, err in outputs]
+    assert "graded 2 student(s) (shard 2/2" in outputs[2][0]
+    merged = subprocess.run(
+        [sys.executable, "-m", "autograde", "merge", out / "gradebook.csv", out / "shard-1.csv", out / "shard-2.csv"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert merged.returncode == 0, merged.stderr
+    assert (out / "gradebook.csv").read_bytes() == (out / "whole" / "gradebook.csv").read_bytes()
+    assert "merged 5 student(s), 25 row(s)" in merged.stdout
+    title = EXERCISES["assign_clusters"].mistakes["argmax"].title
+    assert f"{title} (1)" in merged.stdout
+    assert merged.stdout.splitlines()[:6] == outputs[0][0].splitlines()[:6]  # the same class summary
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == [f"{s}.md" for s in sorted(grade.discover(klass))]
+
+
+def test_shard_usage_errors_exit_2_and_an_empty_shard_writes_the_header(tmp_path, capsys):
+    write(tmp_path / "class", "alice", "not a notebook")
+    for shard in ("0/2", "3/2", "1/0", "2", "x/2", "1/2/3", "-1/2"):
+        assert cli(["grade", str(tmp_path / "class"), f"--shard={shard}"]) == 2, shard
+        assert "--shard" in capsys.readouterr().err
+    assert cli(["grade", str(tmp_path / "class" / "alice" / NB), "--shard", "1/2"]) == 2
+    assert "--shard" in capsys.readouterr().err
+    assert cli(["grade", str(tmp_path / "class"), "--shard", "2/2", "--out", str(tmp_path / "shard-2.csv")]) == 0
+    assert (tmp_path / "shard-2.csv").read_text() == ",".join(grade.COLUMNS) + "\n"
+
+
+def test_merge_errors_exit_2(tmp_path, capsys):
+    good = write_rows(tmp_path / "good.csv", [("bob", NB, "kmeans", "3", "3", "✔ all 7 cases pass")])
+    other = write_rows(tmp_path / "other.csv", [("bob", NB, "kmeans", "0", "3", "✘ kmeans: wrong")])
+    (tmp_path / "columns.csv").write_text("student,notebook,exercise,score\nbob,01_kmeans.ipynb,kmeans,3\n")
+    out = str(tmp_path / "out.csv")
+    for inputs, says in (
+        ([good, tmp_path / "missing.csv"], "missing.csv does not exist"),
+        ([good, tmp_path / "columns.csv"], "columns.csv is not a gradebook"),
+        ([good, other], "conflicting rows for student bob, 01_kmeans.ipynb, exercise kmeans"),
+    ):
+        assert cli(["merge", out, *map(str, inputs)]) == 2, inputs
+        assert says in capsys.readouterr().err
+        assert not (tmp_path / "out.csv").exists()
+    assert cli(["merge", out, str(good), str(good)]) == 0  # identical duplicates are fine
+
+
+def test_merge_orders_rows_and_fills_not_submitted(tmp_path, capsys):
+    full = [("bob", NB, name, f"{ex.points:g}", f"{ex.points:g}", "✔") for name, ex in reversed(EXERCISES.items())]
+    partial = [("alice", NB, "kmeans", "0", "3", "✘ kmeans: wrong"), ("alice", NB, "init_centroids", "2", "2", "✔")]
+    shards = [write_rows(tmp_path / "b.csv", full), write_rows(tmp_path / "a.csv", partial)]
+    assert cli(["merge", str(tmp_path / "out.csv"), *map(str, shards)]) == 0
+    with open(tmp_path / "out.csv", newline="", encoding="utf-8") as f:
+        rows = [tuple(r.values()) for r in csv.DictReader(f)]
+    assert [(r[0], r[2]) for r in rows] == [(s, name) for s in ("alice", "bob") for name in EXERCISES]
+    assert [r for r in rows if r[5] == "not submitted"] == [
+        ("alice", NB, name, "0", f"{ex.points:g}", "not submitted")
+        for name, ex in EXERCISES.items()
+        if name not in ("kmeans", "init_centroids")
+    ]
+    assert "merged 2 student(s), 10 row(s) from 2 gradebook(s)" in capsys.readouterr().out
