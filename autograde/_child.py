@@ -14,6 +14,7 @@ writes one JSON line per event to the events descriptor: {"cell": i}, {"cell": i
 {"done": true}. Nothing here judges anything: the parent compares the outputs.
 """
 
+import errno
 import json
 import os
 import resource
@@ -157,7 +158,7 @@ def run_job(transform, channel):
         try:
             exec(compile(transform(source), f"<cell {index}>", "exec"), namespace)
         except BaseException as exc:  # a cell's error (even SystemExit) must not stop the others
-            send({"cell": index, "error": f"{type(exc).__name__}: {str(exc)[:300]}"})
+            send({"cell": index, "error": ": ".join(_describe(exc, 300))})
         plt.close("all")
     readline, loads = requests.readline, json.loads
 
@@ -185,7 +186,7 @@ def run_job(transform, channel):
                 raise NameError(f"the notebook defines no function called {name}")
             output = encode(fn(**materialize(decode(kwargs))))
         except BaseException as exc:
-            send({"call": call_id, "error": [type(exc).__name__, str(exc)[:500]]})
+            send({"call": call_id, "error": _describe(exc, 500)})
         else:
             send({"call": call_id, "output": output})
         for u in uses:
@@ -194,6 +195,14 @@ def run_job(transform, channel):
         plt.close("all")
     send({"done": True})
     sys.stdout.flush()
+
+
+def _describe(exc, length):
+    """[type name, message] of an exception, saying so when the output limit was hit."""
+    if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        return ["OSError", f"the code printed more than the grader's output limit of {limit:,} bytes"]
+    return [type(exc).__name__, str(exc)[:length]]
 
 
 def start_child(sock, request, fds, transform):

@@ -36,6 +36,12 @@ HOSTILE = {
         "compute_distortion": "import os\n\ndef compute_distortion(X, centroids, labels):\n    os._exit(0)\n"
     },
     "segfault": {"init_centroids": "import ctypes\n\ndef init_centroids(X, k, rng):\n    return ctypes.string_at(0)\n"},
+    "sys-exit-in-function": {
+        "update_centroids": "import sys\n\ndef update_centroids(X, labels, centroids):\n    sys.exit(0)\n"
+    },
+    "segfault-native": {
+        "init_centroids": "import faulthandler\n\ndef init_centroids(X, k, rng):\n    faulthandler._sigsegv()\n"
+    },
     "keyboard-interrupt": {"assign_clusters": "def assign_clusters(X, centroids):\n    raise KeyboardInterrupt\n"},
     "recursion": {
         "compute_distortion": "def compute_distortion(X, centroids, labels):\n"
@@ -71,6 +77,15 @@ TOP_LEVEL = {
     "loop-at-top-level": ("while True:\n    pass\n", None),
     "exit-at-top-level": ("import sys\nsys.exit(1)\n", None),
     "os-exit-at-top-level": ("import os\nos._exit(3)\n", None),
+    "ignores-interrupts": (
+        "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "while True:\n    pass\n",
+        None,
+    ),
+    "thread-keeps-running": (
+        "import threading, time\nthreading.Thread(target=lambda: time.sleep(10**6)).start()\n",
+        None,
+    ),
     "monkeypatches-numpy": (
         "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
         "np.array_equal = lambda *a, **k: True\nnp.isclose = lambda *a, **k: True\n",
@@ -138,7 +153,20 @@ def graded(tmp_path_factory):
     finally:
         grader.close()
     assert victim.read_bytes() == before, "a submission changed another student's file"
+    assert not processes_of(grader.library.path), "a process outlived grading"
     return rows
+
+
+def processes_of(library):
+    """Processes still running from a grading run's library (the sandbox and whatever it forked)."""
+    alive = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and str(library).encode() in (proc / "cmdline").read_bytes():
+                alive.append(proc.name)
+        except OSError:  # it ended meanwhile
+            pass
+    return alive
 
 
 def scores(rows):
@@ -196,6 +224,11 @@ def test_hostile_feedback_says_what_happened(graded):
     assert "does not allow reading" in graded["reads-solutions"]["compute_distortion"].feedback
     assert "does not allow" in graded["spawns-process"]["compute_distortion"].feedback
     assert "time limit" in graded["loop-at-top-level"]["kmeans"].details
+    assert "time limit" in graded["ignores-interrupts"]["kmeans"].details
+    assert "SystemExit" in graded["sys-exit-in-function"]["update_centroids"].feedback
+    assert "does not allow ctypes" in graded["segfault"]["init_centroids"].feedback
+    assert "segmentation fault" in graded["segfault-native"]["init_centroids"].feedback
+    assert "output limit" in graded["prints-gigabytes"]["compute_distortion"].feedback
 
 
 @pytest.mark.parametrize("student", sorted(BROKEN_FILES))
