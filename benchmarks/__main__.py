@@ -1,72 +1,48 @@
-"""make bench: time the references against scikit-learn and write benchmarks/README.md.
+"""make bench: run the benchmarks and write benchmarks/README.md.
 
-Each comparison starts both sides from the same data and the same initial centroids, runs the
-same number of iterations, checks that they agree before timing, and reports medians after a
-warm-up, with BLAS limited to one thread.
+    python -m benchmarks [kmeans] [grading] [--students N]
+
+Each benchmark writes its section to benchmarks/results/<name>.md; the README joins the sections
+present, so one benchmark can be run again alone.
 """
 
+import argparse
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
-import sklearn
-from sklearn.cluster import KMeans
-from threadpoolctl import threadpool_limits
 
-from solutions.kmeans import kmeans
+from benchmarks import grading, kmeans
 
-SIZES = [(10_000, 2, 5), (100_000, 16, 10), (1_000_000, 2, 8), (50_000, 64, 50)]
-ITERS = 10
+HERE = Path(__file__).parent
+BENCHMARKS = {"kmeans": lambda args: kmeans.main(), "grading": lambda args: grading.main(args.students)}
 
 
-def median_seconds(fn, repeats=5):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
-def kmeans_row(n, d, k):
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(n, d)) + rng.integers(0, 4, size=(n, 1))
-    init = X[rng.choice(n, size=k, replace=False)]
-    ours = kmeans(X, k, max_iters=ITERS, tol=0, init=init)
-    ref = KMeans(k, algorithm="lloyd", n_init=1, init=init, max_iter=ITERS, tol=0).fit(X)
-    agree = np.mean(ours[1] == ref.labels_)
-    t_ours = median_seconds(lambda: kmeans(X, k, max_iters=ITERS, tol=0, init=init)) / ours[3]
-    t_ref = median_seconds(lambda: KMeans(k, algorithm="lloyd", n_init=1, init=init, max_iter=ITERS, tol=0).fit(X))
-    t_ref /= ref.n_iter_
-    return f"| ({n:,}, {d}, {k}) | {t_ref * 1e3:.2f} | {t_ours * 1e3:.2f} | {t_ours / t_ref:.2f}x | {agree:.4f} |"
-
-
-def main():
-    with threadpool_limits(1):
-        rows = [kmeans_row(*size) for size in SIZES]
-    text = "\n".join(
-        [
-            "# Benchmarks",
-            "",
-            "Written by `make bench`. Medians of 5 runs after a warm-up, 1 BLAS thread, same data and",
-            f"initial centroids on both sides, {ITERS} iterations at tol = 0.",
-            "",
-            f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}; Python {platform.python_version()}, "
-            f"NumPy {np.__version__}, scikit-learn {sklearn.__version__}.",
-            "",
-            "## k-means (Lloyd), ms per iteration",
-            "",
-            "| (n, d, k) | scikit-learn | solutions.kmeans | ratio | labels agreeing |",
-            "|---|---|---|---|---|",
-            *rows,
-            "",
-        ]
-    )
-    out = Path(__file__).parent / "README.md"
-    out.write_text(text)
-    print(text)
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help=f"which to run (default: all): {', '.join(BENCHMARKS)}")
+    parser.add_argument("--students", type=int, default=200, help="class size of the grading benchmark")
+    args = parser.parse_args(argv)
+    unknown = set(args.names) - set(BENCHMARKS)
+    if unknown:
+        parser.error(f"no benchmark called {', '.join(sorted(unknown))}")
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    for name in args.names or BENCHMARKS:
+        lines = BENCHMARKS[name](args)
+        (results / f"{name}.md").write_text("\n".join(lines))
+        print("\n".join(lines))
+    sections = [(results / f"{name}.md").read_text() for name in BENCHMARKS if (results / f"{name}.md").exists()]
+    header = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m benchmarks`).",
+        "",
+        f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}; Python {platform.python_version()},"
+        f" NumPy {np.__version__}.",
+        "",
+    ]
+    (HERE / "README.md").write_text("\n".join(header) + "\n" + "\n".join(sections))
 
 
 if __name__ == "__main__":

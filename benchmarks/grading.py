@@ -1,0 +1,160 @@
+"""Grading a class: `python -m autograde grade` against `nbgrader autograde` on the same submissions.
+
+Every student hands in every lesson's notebook. The class mixes, per notebook: correct answers
+(the reference, or loops and lists), each catalogued mistake in turn, untouched stubs, unreadable
+files and, now and then, an exercise that never returns. nbgrader grades the course folder that
+`python -m autograde nbgrader` writes, as plain nbgrader would: its kernel sees the student
+release (the visible checks), not the grader, and runs with nbgrader's default 30 s cell limit.
+"""
+
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+
+from autograde.lessons import NOTEBOOKS, lesson
+from autograde.nbgrader_course import assignment, build
+from autograde.notebooks import function_source, solve
+from autograde.release import release
+from tests import alternatives
+from tests.submissions import mistaken_sources, student_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def submission(key, i):
+    """(kind, notebook or text) of student i's notebook for a lesson: a fixed mix over 20 students."""
+    slot, mistakes = i % 20, sorted(mistaken_sources(key).items())
+    names = [ex.name for ex in lesson(key).EXERCISES]
+    if slot < 8:
+        return "correct", solve(student_notebook(key), key)
+    if slot == 8:
+        own = {n: function_source(getattr(alternatives, n)) for n in names if hasattr(alternatives, n)}
+        return "correct (loops, lists)", solve(student_notebook(key), key, own)
+    if slot == 19 and i % 40 == 19:
+        loop = f"def {names[0]}(*args, **kwargs):\n    while True:\n        pass\n"
+        return "never returns", solve(student_notebook(key), key, {names[0]: loop})
+    if slot < 16 or slot == 19:
+        (name, _), source = mistakes[(i // 20 * 8 + slot) % len(mistakes)]
+        return "one catalogued mistake", solve(student_notebook(key), key, {name: source})
+    if slot < 18:
+        return "not started", student_notebook(key)
+    return "unreadable", "{ this is not a notebook"
+
+
+def write_class(folder, students):
+    kinds = {}
+    for i in range(students):
+        for key, filename in NOTEBOOKS.items():
+            kind, nb = submission(key, i)
+            kinds[kind] = kinds.get(kind, 0) + 1
+            path = folder / "submitted" / f"s{i:03d}" / assignment(filename) / filename
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(nb, str):
+                path.write_text(nb)
+            else:
+                nbformat.write(nb, path)
+    return kinds
+
+
+def run(command, cwd, env=None):
+    start = time.perf_counter()
+    proc = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    return time.perf_counter() - start, proc
+
+
+def grade_ours(course, jobs):
+    out = course / f"ours-{jobs}" / "gradebook.csv"
+    seconds, proc = run(
+        [sys.executable, "-m", "autograde", "grade", str(course), "--out", str(out), "--jobs", str(jobs)], ROOT
+    )
+    if proc.returncode:
+        raise RuntimeError(proc.stderr[-2000:])
+    totals = {}
+    with open(out, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            totals[row["student"]] = totals.get(row["student"], 0) + float(row["score"])
+    return seconds, totals
+
+
+def grade_nbgrader(course, bundle, students):
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PYTHONPATH": str(bundle),  # the kernel imports the student side of the course, as a plain course would
+        "FAST": "1",
+    }
+    seconds, totals, failed = 0.0, dict.fromkeys(students, 0.0), []
+    for filename in NOTEBOOKS.values():
+        name = assignment(filename)
+        _, proc = run([str(BIN / "nbgrader"), "generate_assignment", name, "--force"], course, env)
+        if proc.returncode:
+            raise RuntimeError(proc.stdout[-2000:] + proc.stderr[-2000:])
+        took, proc = run([str(BIN / "nbgrader"), "autograde", name, "--force", "--Execute.timeout=30"], course, env)
+        seconds += took
+        if proc.returncode:
+            failed.append(name)
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+            for student in students:
+                try:
+                    totals[student] += gb.find_submission(name, student).score
+                except Exception:  # a submission nbgrader could not grade
+                    pass
+    return seconds, totals, failed
+
+
+def main(students=200):
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        course = Path(tmp) / "course"
+        build(course)
+        bundle = release(Path(tmp) / "release")
+        kinds = write_class(course, students)
+        ids = [f"s{i:03d}" for i in range(students)]
+        ours = {jobs: grade_ours(course, jobs) for jobs in (2, 1)}
+        nb_seconds, nb_totals, failed = grade_nbgrader(course, bundle, ids)
+    n = students * len(NOTEBOOKS)
+    same = sum(abs(ours[2][1][s] - nb_totals[s]) < 1e-9 for s in ids)
+    mix = ", ".join(f"{kind} {count}" for kind, count in kinds.items())
+    lines = [
+        f"## Grading a class of {students} (lessons: {len(NOTEBOOKS)}, {n} notebooks)",
+        "",
+        f"The notebooks handed in: {mix}.",
+        "",
+        "| grader | cores | wall time | per notebook | vs nbgrader |",
+        "|---|---|---|---|---|",
+        *[
+            f"| `python -m autograde grade --jobs {jobs}` | {jobs} | {s:.0f} s | {s / n:.2f} s | "
+            f"{nb_seconds / s:.1f}x faster |"
+            for jobs, (s, _) in sorted(ours.items())
+        ],
+        f"| `nbgrader autograde` | 1 | {nb_seconds:.0f} s | {nb_seconds / n:.2f} s | 1x |",
+        "",
+        f"Both gave the same total to {same} of {students} students."
+        + (
+            " The others differ where nbgrader's visible checks pass and the grader's hidden cases do not,"
+            " or in composite exercises such as `kmeans`, which nbgrader judges with the student's own"
+            " helpers and the grader with the reference's."
+            if same < students
+            else ""
+        )
+        + (
+            f" `nbgrader autograde` exited with an error on {', '.join(failed)} (the unreadable notebooks)."
+            if failed
+            else ""
+        ),
+        "",
+    ]
+    if ours[1][1] != ours[2][1]:
+        lines.append("**Warning: the gradebooks of --jobs 1 and --jobs 2 differ.**")
+    return lines
+
+
+if __name__ == "__main__":
+    print("\n".join(main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)))
