@@ -63,7 +63,7 @@ def _names_used(code):
 
 
 def function_source(fn, name=None):
-    """Source that defines fn in a notebook: the imports and private helpers it uses, then fn.
+    """Source that defines fn in a notebook: the imports, module constants and private helpers it uses, then fn.
 
     Other exercises' functions are not included: in a notebook they are the student's own.
     With name, the def is renamed (a mistaken implementation `kmeans__one_step` becomes `kmeans`).
@@ -94,9 +94,15 @@ def function_source(fn, name=None):
                 order.append(obj)
                 todo.append(obj)
     used = set().union(*(_names_used(f.__code__) for f in [fn, *order]))
+    constants = []  # module-level assignments (LOG_SQRT_2PI = ...) that the functions read, in module order
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in used for t in node.targets):
+            constants.append(ast.get_source_segment(inspect.getsource(module), node))
+            used |= {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
     parts = sorted({imports[n] for n in used if n in imports})
     body = [inspect.getsource(f) for f in reversed(order)] + [inspect.getsource(fn)]
-    source = "\n".join(parts) + ("\n\n\n" if parts else "") + "\n\n".join(body)
+    header = "\n\n".join(block for block in ("\n".join(parts), "\n".join(constants)) if block)
+    source = header + ("\n\n\n" if header else "") + "\n\n".join(body)
     if name:
         source = re.sub(rf"^def {re.escape(fn.__code__.co_name)}\(", f"def {name}(", source, flags=re.M)
     return source.rstrip() + "\n"

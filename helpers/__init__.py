@@ -7,6 +7,17 @@
 import os
 
 from helpers.data import DATA_DIR, load_faithful
+from helpers.em1d import EMState, Mixture1DArtists, em_1d_history, em_1d_stepper, plot_mixture_1d
+from helpers.gmm import (
+    GMMState,
+    MixtureArtists,
+    covariance_ellipse,
+    gmm_history,
+    gmm_stepper,
+    plot_gmm,
+    plot_loglik,
+    responsibility_colors,
+)
 from helpers.images import load_sample_image, show_quantized
 from helpers.plotting import ClusterArtists, cluster_colors, plot_clusters, plot_distortion
 from helpers.stepper import HalfStep, Stepper, kmeans_history, kmeans_stepper
@@ -17,14 +28,27 @@ __all__ = [
     "DATA_DIR",
     "FAST",
     "ClusterArtists",
+    "EMState",
+    "GMMState",
     "HalfStep",
+    "Mixture1DArtists",
+    "MixtureArtists",
     "Stepper",
     "cluster_colors",
+    "covariance_ellipse",
+    "em_1d_history",
+    "em_1d_stepper",
+    "gmm_history",
+    "gmm_stepper",
     "kmeans_history",
     "kmeans_stepper",
     "load_faithful",
     "load_sample_image",
     "plot_clusters",
     "plot_distortion",
+    "plot_gmm",
+    "plot_loglik",
+    "plot_mixture_1d",
+    "responsibility_colors",
     "show_quantized",
 ]

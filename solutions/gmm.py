@@ -15,19 +15,47 @@ The restricted types are the maximum-likelihood estimates within their family, a
 import numpy as np
 from scipy.linalg import cholesky, solve_triangular
 
-from solutions.kmeans import _validate_data, kmeans_plusplus
+# Self-contained (no import from solutions.kmeans), so that each function's source can stand alone in
+# the solved notebook; the tolerances are written where they are used for the same reason:
+# phi, or a row of responsibilities, may sum to 1 up to 1e-8; a covariance may differ from its
+# transpose by 1e-8 of its largest entry.
 
-LOG_2PI = np.log(2.0 * np.pi)
-SUM_TOL = 1e-8  # how far from 1 phi, or a row of responsibilities, may sum
-SYMMETRY_TOL = 1e-8  # largest |Sigma - Sigma^T| accepted, relative to the largest |Sigma| entry
-COVARIANCE_TYPES = ("full", "diag", "spherical", "tied")
+
+def _validate_data(X, k=None):
+    """Return X as a finite float array of shape (n, d), checking k against n."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2:
+        raise ValueError(f"X must be a 2-D array of shape (n, d); got {X.ndim} dimension(s) with shape {X.shape}")
+    if X.shape[0] == 0:
+        raise ValueError("X has no points (n = 0)")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X contains NaN or infinity: remove or impute those values first")
+    if k is not None:
+        if int(k) != k or k < 1:
+            raise ValueError(f"k must be a positive integer; got {k!r}")
+        if k > X.shape[0]:
+            raise ValueError(f"k={k} is larger than the number of points ({X.shape[0]})")
+    return X
+
+
+def _kmeans_plusplus(X, k, rng):
+    """k-means++ seeding (lesson 1): k rows of X, each next one drawn with probability proportional
+    to its squared distance to the nearest row chosen so far."""
+    n = X.shape[0]
+    idx = [rng.integers(n)]
+    d2 = np.sum((X - X[idx[0]]) ** 2, axis=1)
+    for _ in range(1, k):
+        total = d2.sum()
+        # all points sit on chosen centroids (duplicates): fall back to a uniform pick
+        idx.append(rng.choice(n, p=d2 / total if total > 0 else None))
+        d2 = np.minimum(d2, np.sum((X - X[idx[-1]]) ** 2, axis=1))
+    return X[idx].copy()
 
 
 def _validate_covariance_type(covariance_type):
-    if covariance_type not in COVARIANCE_TYPES:
-        raise ValueError(
-            f"covariance_type must be one of {', '.join(map(repr, COVARIANCE_TYPES))}; got {covariance_type!r}"
-        )
+    types = ("full", "diag", "spherical", "tied")
+    if covariance_type not in types:
+        raise ValueError(f"covariance_type must be one of {', '.join(map(repr, types))}; got {covariance_type!r}")
     return covariance_type
 
 
@@ -54,7 +82,7 @@ def _validate_params(phi, mu, Sigma, d, k=None, name=""):
     if np.any(phi < 0):
         j = int(np.argmax(phi < 0))
         raise ValueError(f"{name}phi must be non-negative; component {j} has weight {phi[j]:g}")
-    if abs(phi.sum() - 1.0) > SUM_TOL:
+    if abs(phi.sum() - 1.0) > 1e-8:
         raise ValueError(f"{name}phi must sum to 1; it sums to {phi.sum():.10g}")
     _check_symmetric(Sigma, lambda j: f"{name}covariance of component {j}")
     return phi, mu, Sigma
@@ -63,7 +91,7 @@ def _validate_params(phi, mu, Sigma, d, k=None, name=""):
 def _check_symmetric(Sigma, label):
     """Raise a ValueError naming label(j) for the first Sigma[j] that differs from its transpose."""
     asymmetry = np.abs(Sigma - Sigma.swapaxes(1, 2)).max(axis=(1, 2))
-    bad = asymmetry > SYMMETRY_TOL * np.abs(Sigma).max(axis=(1, 2))
+    bad = asymmetry > 1e-8 * np.abs(Sigma).max(axis=(1, 2))
     if np.any(bad):
         j = int(np.argmax(bad))
         raise ValueError(f"{label(j)} is not symmetric: it must equal its transpose")
@@ -79,7 +107,7 @@ def _validate_resp(w, n):
     if np.any(w < 0):
         raise ValueError("w must be non-negative: responsibilities are probabilities")
     sums = w.sum(axis=1)
-    bad = np.abs(sums - 1.0) > SUM_TOL
+    bad = np.abs(sums - 1.0) > 1e-8
     if np.any(bad):
         i = int(np.argmax(bad))
         raise ValueError(f"rows of w must sum to 1 (over components, axis=1); row {i} sums to {sums[i]:.10g}")
@@ -90,11 +118,12 @@ def _component(j):
     return f"covariance of component {j}"
 
 
-def _cholesky(Sigma, label=_component):
+def _cholesky(Sigma, label=None):
     """Lower-triangular L_j with Sigma_j = L_j L_j^T, an array of shape (k, d, d).
 
     Raises a ValueError naming label(j) for the first Sigma[j] that is not positive definite.
     """
+    label = label or _component
     L = np.empty_like(Sigma)
     for j in range(Sigma.shape[0]):
         try:
@@ -106,7 +135,7 @@ def _cholesky(Sigma, label=_component):
     return L
 
 
-def _precision_cholesky(Sigma, label=_component):
+def _precision_cholesky(Sigma, label=None):
     """Upper-triangular U_j = L_j^{-T} of shape (k, d, d), where Sigma_j = L_j L_j^T.
 
     U_j U_j^T = Sigma_j^{-1}, so ||(x - mu_j) U_j||^2 is the Mahalanobis distance and
@@ -127,7 +156,7 @@ def _log_prob(X, log_phi, mu, U):
         y = (X - mu[j]) @ U[j]  # whitened: N(0, I) if x_i comes from component j (centred first: no cancellation)
         out[j] = np.einsum("nd,nd->n", y, y)
     log_det_half = np.log(np.diagonal(U, axis1=1, axis2=2)).sum(axis=1)  # -log|Sigma_j| / 2
-    return (log_phi + log_det_half - 0.5 * d * LOG_2PI)[:, None] - 0.5 * out
+    return (log_phi + log_det_half - 0.5 * d * np.log(2.0 * np.pi))[:, None] - 0.5 * out
 
 
 def _log_phi(phi):
@@ -183,7 +212,7 @@ def _elbo(w_kn, log_prob):
 
 def _initialize(X, k, rng, covariance_type, reg_covar):
     """Means at k-means++ seeds, every covariance the data's (of the given type), equal weights."""
-    mu = kmeans_plusplus(X, k, rng)
+    mu = _kmeans_plusplus(X, k, rng)
     Sigma = _m_step(X, np.ones((1, X.shape[0])), covariance_type)[2]  # one component: the data's covariance
     Sigma = np.repeat(Sigma, k, axis=0) + reg_covar * np.eye(X.shape[1])
     return np.full(k, 1.0 / k), mu, Sigma
@@ -349,7 +378,7 @@ def em_mog(X, k, max_iters=100, tol=1e-6, rng=None, init=None, reg_covar=1e-6, *
     log_prob = _log_prob(X, _log_phi(phi), mu, _precision_cholesky(Sigma))
     w, log_px = _normalise(log_prob)  # w is (k, n) inside the loop
     logliks, elbos = [float(log_px.sum())], []
-    for _ in range(max_iters):
+    for _iteration in range(max_iters):
         phi, mu, Sigma = _m_step(X, w, covariance_type)
         Sigma += reg_covar * np.eye(d)
         log_prob = _log_prob(X, np.log(phi), mu, _precision_cholesky(Sigma))

@@ -5,6 +5,8 @@ import importlib
 # lesson key (= module name in solutions/, lessons/, hidden/, mistakes/, fixtures/) -> notebook
 NOTEBOOKS = {
     "kmeans": "01_kmeans.ipynb",
+    "em_1d": "02_em_1d.ipynb",
+    "gmm": "03_gmm.ipynb",
 }
 
 
