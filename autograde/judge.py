@@ -60,6 +60,8 @@ def describe(value):
         return f"tuple of {len(value)} items"
     if isinstance(value, list):
         return f"list of {len(value)} items"
+    if isinstance(value, dict):
+        return f"dict with the keys {sorted(map(str, value))}"
     if value is None:
         return "None (did you forget to return?)"
     return type(value).__name__
@@ -144,6 +146,15 @@ def compare(got, expected, what="the result", rtol=1e-5):
         if len(got) != len(expected):
             raise Failure(f"{what} must have {len(expected)} values; got {len(got)}")
         return tuple(compare(g, e, f"{what}[{i}]", rtol) for i, (g, e) in enumerate(zip(got, expected)))
+    if isinstance(expected, dict):
+        if not isinstance(got, dict) or set(got) != set(expected):
+            keys = ", ".join(map(repr, expected))
+            raise Failure(f"{what} must be a dict with the keys {keys}; got {describe(got)}")
+        return {key: compare(got[key], value, f'{what}["{key}"]', rtol) for key, value in expected.items()}
+    if isinstance(expected, str):
+        if got != expected:
+            raise Failure(f"{what} should be {expected!r}; got {describe(got)}")
+        return got
     if isinstance(expected, np.ndarray):
         return compare_array(got, expected, what, rtol)
     if isinstance(expected, (list,)):

@@ -35,6 +35,7 @@ STUDENT_AUTOGRADE = [
     "fixtures.py",
     "judge.py",
     "serial.py",
+    "models.py",
     "_child.py",
     "lessons",
     "fixtures",

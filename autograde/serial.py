@@ -62,6 +62,8 @@ def encode(value, _depth=0):
         return items if type(value) is list else {"__tuple__": items}
     if type(value) is RngSeed:
         return {"__rng__": value.seed}
+    if type(value) is ModelFunction:
+        return {"__model__": value.name}
     if type(value) is dict:
         return {"__dict__": [[str(k), encode(v, _depth + 1)] for k, v in value.items()]}
     return {"__object__": type(value).__name__}
@@ -91,6 +93,8 @@ def decode(data):
         return {k: decode(v) for k, v in data["__dict__"]}
     if "__rng__" in data:
         return RngSeed(data["__rng__"])
+    if "__model__" in data:
+        return ModelFunction(data["__model__"])
     if "__object__" in data:
         return Opaque(data["__object__"])
     raise ValueError(f"not an encoded value: {sorted(data)}")
@@ -106,6 +110,27 @@ class RngSeed:
         return f"default_rng({self.seed})"
 
 
+class ModelFunction:
+    """A call argument that becomes the function ``autograde.models.<name>`` where the function runs."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+
+def _materialize(value):
+    if type(value) is RngSeed:
+        return np.random.default_rng(value.seed)
+    if type(value) is ModelFunction:
+        from autograde import models
+
+        return models.FUNCTIONS[value.name]
+    return value
+
+
 def materialize(kwargs):
-    """Fresh call arguments: generators made from their seeds (arrays are already fresh copies)."""
-    return {k: np.random.default_rng(v.seed) if type(v) is RngSeed else v for k, v in kwargs.items()}
+    """Fresh call arguments: generators made from their seeds, model functions looked up (arrays are
+    already fresh copies)."""
+    return {k: _materialize(v) for k, v in kwargs.items()}

@@ -8,6 +8,16 @@ import os
 
 from helpers.data import DATA_DIR, load_faithful
 from helpers.em1d import EMState, Mixture1DArtists, em_1d_history, em_1d_stepper, plot_mixture_1d
+from helpers.general_em import (
+    BoundState,
+    bound_curve,
+    bound_history,
+    bound_stepper,
+    loglik_curve,
+    plot_bound,
+    plot_elbo_loglik,
+    plot_prototypes,
+)
 from helpers.gmm import (
     GMMState,
     MixtureArtists,
@@ -27,6 +37,7 @@ FAST = os.environ.get("FAST", "0") not in ("", "0", "false", "False")
 __all__ = [
     "DATA_DIR",
     "FAST",
+    "BoundState",
     "ClusterArtists",
     "EMState",
     "GMMState",
@@ -34,6 +45,9 @@ __all__ = [
     "Mixture1DArtists",
     "MixtureArtists",
     "Stepper",
+    "bound_curve",
+    "bound_history",
+    "bound_stepper",
     "cluster_colors",
     "covariance_ellipse",
     "em_1d_history",
@@ -44,11 +58,15 @@ __all__ = [
     "kmeans_stepper",
     "load_faithful",
     "load_sample_image",
+    "loglik_curve",
+    "plot_bound",
     "plot_clusters",
     "plot_distortion",
+    "plot_elbo_loglik",
     "plot_gmm",
     "plot_loglik",
     "plot_mixture_1d",
+    "plot_prototypes",
     "responsibility_colors",
     "show_quantized",
 ]

@@ -9,11 +9,16 @@ import pytest
 
 from autograde import check
 from autograde.lessons import NOTEBOOKS, lesson
-from tests import alternatives, alternatives_em_1d, alternatives_gmm
+from tests import alternatives, alternatives_em_1d, alternatives_general_em, alternatives_gmm
 
 LESSONS = sorted(NOTEBOOKS)
 # correct code written another way
-ALTERNATIVES = {"kmeans": alternatives, "em_1d": alternatives_em_1d, "gmm": alternatives_gmm}
+ALTERNATIVES = {
+    "kmeans": alternatives,
+    "em_1d": alternatives_em_1d,
+    "gmm": alternatives_gmm,
+    "general_em": alternatives_general_em,
+}
 
 
 def renamed(fn, name):

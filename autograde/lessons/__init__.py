@@ -7,6 +7,7 @@ NOTEBOOKS = {
     "kmeans": "01_kmeans.ipynb",
     "em_1d": "02_em_1d.ipynb",
     "gmm": "03_gmm.ipynb",
+    "general_em": "04_general_em.ipynb",
 }
 
 

@@ -1,0 +1,26 @@
+"""Models that the checks pass to general_em: plain functions that record what general_em does.
+
+The trace model's parameters and posteriors are dicts that note every call: after e_step, M-step,
+e_step... the parameters hold the log "EMEM...". Its ELBO is scripted: X is the sequence of values
+the ELBO takes after the first, second, ... M-step (the last value repeats), so that the iteration at
+which general_em must stop is known exactly.
+"""
+
+
+def trace_e_step(X, params):
+    """E-step: Q records that an E-step ran on these parameters."""
+    return {"t": params["t"], "log": params["log"] + "E"}
+
+
+def trace_m_step(X, Q):
+    """M-step: one more M-step done."""
+    return {"t": Q["t"] + 1, "log": Q["log"] + "M"}
+
+
+def trace_elbo(X, params, Q):
+    """The scripted ELBO after params["t"] M-steps."""
+    return float(X[min(params["t"], len(X)) - 1])
+
+
+TRACE_INIT = {"t": 0, "log": ""}
+FUNCTIONS = {"trace_e_step": trace_e_step, "trace_m_step": trace_m_step, "trace_elbo": trace_elbo}
