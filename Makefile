@@ -16,7 +16,7 @@ $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install $(PIP_QUIET) -r requirements.txt 2>&1 | $(QUIET_PIP)
 	$(PY) -m pip install $(PIP_QUIET) --no-deps -e . 2>&1 | $(QUIET_PIP)
-	$(PY) -c "import numpy, scipy, matplotlib, ipywidgets, nbgrader, torch, sklearn, helpers, autograde, solutions"
+	$(PY) -c "import numpy, scipy, matplotlib, ipywidgets, nbgrader, torch, sklearn, playwright, helpers, autograde, solutions"
 	touch $(STAMP)
 
 lab: $(STAMP)

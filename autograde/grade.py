@@ -16,7 +16,7 @@ from tqdm import tqdm
 from autograde import fixtures, notebooks, sandbox
 from autograde.judge import CallError, Failure, explain, judge_case
 from autograde.lessons import NOTEBOOKS, lesson
-from autograde.serial import materialize
+from autograde.serial import materialize, materialize_value
 
 COLUMNS = ["student", "notebook", "exercise", "score", "max_score", "feedback"]
 KEYS = {filename: key for key, filename in NOTEBOOKS.items()}
@@ -88,7 +88,7 @@ class Grader:
         module = importlib.import_module(f"solutions.{key}")
 
         def answer(helper, args, kwargs):
-            return getattr(module, helper)(*args, **materialize(kwargs))
+            return getattr(module, helper)(*map(materialize_value, args), **materialize(kwargs))
 
         return answer
 

@@ -64,6 +64,11 @@ def encode(value, _depth=0):
         return {"__rng__": value.seed}
     if type(value) is ModelFunction:
         return {"__model__": value.name}
+    if type(value) is TensorArg:
+        array = encode(value.array, _depth + 1)
+        return {"__tensor_arg__": array, "requires_grad": value.requires_grad, "repeat": value.repeat}
+    if type(value) is Graded:
+        return {"__graded__": encode(value.output, _depth + 1), "grads": encode(value.grads, _depth + 1)}
     if type(value) is dict:
         return {"__dict__": [[str(k), encode(v, _depth + 1)] for k, v in value.items()]}
     return {"__object__": type(value).__name__}
@@ -95,6 +100,10 @@ def decode(data):
         return RngSeed(data["__rng__"])
     if "__model__" in data:
         return ModelFunction(data["__model__"])
+    if "__tensor_arg__" in data:
+        return TensorArg(decode(data["__tensor_arg__"]), data["requires_grad"], data["repeat"])
+    if "__graded__" in data:
+        return Graded(decode(data["__graded__"]), decode(data["grads"]))
     if "__object__" in data:
         return Opaque(data["__object__"])
     raise ValueError(f"not an encoded value: {sorted(data)}")
@@ -120,17 +129,90 @@ class ModelFunction:
         return self.name
 
 
-def _materialize(value):
+class TensorArg:
+    """A call argument that becomes a float32 ``torch.Tensor`` where the function runs. With
+    requires_grad, the call's result comes back as Graded: with the gradient of its sum."""
+
+    def __init__(self, array, requires_grad=False, repeat=1):
+        self.array = np.asarray(array, dtype=np.float32)
+        self.requires_grad = bool(requires_grad)
+        self.repeat = int(repeat)  # the rows repeated this many times: many draws, stored small
+
+    @property
+    def shape(self):
+        return (self.array.shape[0] * self.repeat, *self.array.shape[1:])
+
+    def values(self):
+        return np.repeat(self.array, self.repeat, axis=0) if self.repeat > 1 else self.array
+
+    def __repr__(self):
+        return f"tensor of shape {self.shape}" + (" requiring grad" if self.requires_grad else "")
+
+
+class Graded:
+    """A result with ``grads``: {argument name: d sum(output) / d argument, or None where no gradient flows}."""
+
+    def __init__(self, output, grads):
+        self.output = output
+        self.grads = grads
+
+
+def materialize_value(value):
+    """One call argument as the function receives it (see materialize)."""
     if type(value) is RngSeed:
         return np.random.default_rng(value.seed)
     if type(value) is ModelFunction:
         from autograde import models
 
         return models.FUNCTIONS[value.name]
+    if type(value) is TensorArg:
+        import torch
+
+        return torch.tensor(value.values(), requires_grad=value.requires_grad)
     return value
 
 
 def materialize(kwargs):
-    """Fresh call arguments: generators made from their seeds, model functions looked up (arrays are
-    already fresh copies)."""
-    return {k: _materialize(v) for k, v in kwargs.items()}
+    """Fresh call arguments: generators made from their seeds, model functions looked up, tensors
+    built (arrays are already fresh copies)."""
+    return {k: materialize_value(v) for k, v in kwargs.items()}
+
+
+def as_tensor_arg(value):
+    """A torch tensor as a TensorArg (to cross as plain data); anything else unchanged."""
+    if type(value).__module__ == "torch" and type(value).__name__ in ("Tensor", "Parameter"):
+        return TensorArg(value.detach().cpu().numpy())
+    return value
+
+
+def as_tensors(value):
+    """Arrays back to torch tensors (float32 for floats), in tuples and lists too."""
+    if isinstance(value, np.ndarray):
+        import torch
+
+        return torch.from_numpy(value.astype(np.float32) if value.dtype.kind == "f" else value)
+    if isinstance(value, (tuple, list)):
+        return type(value)(as_tensors(v) for v in value)
+    return value
+
+
+def call(fn, kwargs, seed):
+    """fn(**kwargs) on fresh arguments. Calls with tensors run after ``torch.manual_seed(seed)`` (the
+    same verdict every time; the seed differs between the calls of a case); with tensors that require
+    gradients the result is Graded."""
+    tensors = [k for k, v in kwargs.items() if type(v) is TensorArg]
+    if not tensors:
+        return fn(**materialize(kwargs))
+    import torch
+
+    torch.manual_seed(seed)
+    args = materialize(kwargs)
+    output = fn(**args)
+    wanted = [k for k in tensors if kwargs[k].requires_grad]
+    if not wanted:
+        return output
+    grads = dict.fromkeys(wanted)
+    if isinstance(output, torch.Tensor) and output.requires_grad:
+        found = torch.autograd.grad(output.sum(), [args[k] for k in wanted], allow_unused=True)
+        grads.update({k: g for k, g in zip(wanted, found) if g is not None})
+    return Graded(output, grads)

@@ -1,6 +1,6 @@
 """make bench: run the benchmarks and write benchmarks/README.md.
 
-    python -m benchmarks [kmeans] [grading] [--students N]
+    python -m benchmarks [kmeans] [grading] [steppers] [--students N]
 
 Each benchmark writes its section to benchmarks/results/<name>.md; the README joins the sections
 present, so one benchmark can be run again alone.
@@ -12,10 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import grading, kmeans
+from benchmarks import grading, kmeans, steppers
 
 HERE = Path(__file__).parent
-BENCHMARKS = {"kmeans": lambda args: kmeans.main(), "grading": lambda args: grading.main(args.students)}
+BENCHMARKS = {
+    "kmeans": lambda args: kmeans.main(),
+    "grading": lambda args: grading.main(args.students),
+    "steppers": lambda args: steppers.main(),
+}
 
 
 def main(argv=None):

@@ -4,9 +4,7 @@
 "False": heavy notebook cells read it to run small under tests and grading.
 """
 
-import os
-
-from helpers.data import DATA_DIR, load_faithful
+from helpers.data import DATA_DIR, load_faithful, load_mnist_5k
 from helpers.em1d import EMState, Mixture1DArtists, em_1d_history, em_1d_stepper, plot_mixture_1d
 from helpers.general_em import (
     BoundState,
@@ -30,9 +28,19 @@ from helpers.gmm import (
 )
 from helpers.images import load_sample_image, show_quantized
 from helpers.plotting import ClusterArtists, cluster_colors, plot_clusters, plot_distortion
-from helpers.stepper import HalfStep, Stepper, kmeans_history, kmeans_stepper
+from helpers.stepper import FigureImage, HalfStep, Stepper, fast_mode, kmeans_history, kmeans_stepper
+from helpers.vae import (
+    LatentExplorer,
+    decode_latent,
+    latent_grid,
+    plot_digits,
+    plot_latent,
+    plot_latent_grid,
+    plot_reconstructions,
+    plot_vae_history,
+)
 
-FAST = os.environ.get("FAST", "0") not in ("", "0", "false", "False")
+FAST = fast_mode()
 
 __all__ = [
     "DATA_DIR",
@@ -40,8 +48,10 @@ __all__ = [
     "BoundState",
     "ClusterArtists",
     "EMState",
+    "FigureImage",
     "GMMState",
     "HalfStep",
+    "LatentExplorer",
     "Mixture1DArtists",
     "MixtureArtists",
     "Stepper",
@@ -50,23 +60,31 @@ __all__ = [
     "bound_stepper",
     "cluster_colors",
     "covariance_ellipse",
+    "decode_latent",
     "em_1d_history",
     "em_1d_stepper",
     "gmm_history",
     "gmm_stepper",
     "kmeans_history",
     "kmeans_stepper",
+    "latent_grid",
     "load_faithful",
+    "load_mnist_5k",
     "load_sample_image",
     "loglik_curve",
     "plot_bound",
     "plot_clusters",
+    "plot_digits",
     "plot_distortion",
     "plot_elbo_loglik",
     "plot_gmm",
+    "plot_latent",
+    "plot_latent_grid",
     "plot_loglik",
     "plot_mixture_1d",
     "plot_prototypes",
+    "plot_reconstructions",
+    "plot_vae_history",
     "responsibility_colors",
     "show_quantized",
 ]

@@ -71,6 +71,11 @@ class Mixture1DArtists:
         ax.set_ylabel("density")
         ax.legend(loc="upper left", fontsize="small")
 
+    @property
+    def artists(self):
+        """The artists that update changes, in drawing order."""
+        return [*self.curves, self.total, self.points]
+
     def update(self, means, sigmas, weights, resp=None):
         """Redraw the component densities and recolour the points.
 
@@ -220,6 +225,7 @@ def em_1d_stepper(
         params = ", ".join(f"m{j + 1} = {m:.2f}, s{j + 1} = {s:.2f}" for j, (m, s) in enumerate(zip(h.means, h.sigmas)))
         when = "start" if step == 0 else f"after iteration {step} of {len(history) - 1}"
         title.set_text(f"{when}: log-likelihood {h.loglik:.2f}  ({params})")
+        return [*mixture.artists, current, title]
 
     stepper = Stepper(len(history), fig, update, description="iteration")
     stepper.history = history

@@ -268,6 +268,7 @@ def bound_stepper(X, theta0, params_of, e_step, m_step, elbo, thetas, n_iters=6,
         where = f"iteration {h.iteration}, " if h.iteration else ""
         gap = "" if h.kind == "init" else f", gap (KL) = {h.loglik - h.bound:.3g}"
         title.set_text(f"{where}{_STEP_TEXT[h.kind]}\nθ = {h.theta:.3f}: ln p(X | θ) = {h.loglik:.3f}{gap}")
+        return [bound_line, old_line, theta_line, at_bound, at_loglik, current, title]
 
     stepper = Stepper(len(history), fig, update, description="half-step")
     stepper.history = history

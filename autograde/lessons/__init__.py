@@ -8,6 +8,7 @@ NOTEBOOKS = {
     "em_1d": "02_em_1d.ipynb",
     "gmm": "03_gmm.ipynb",
     "general_em": "04_general_em.ipynb",
+    "vae": "05_vae.ipynb",
 }
 
 

@@ -9,7 +9,8 @@ from scipy.stats import multivariate_normal
 def _wrong_log_joint(X, params, weights=True):
     phi, mu, Sigma = (np.asarray(params[key], dtype=float) for key in ("phi", "mu", "Sigma"))
     log_pdf = np.column_stack([multivariate_normal(m, S).logpdf(X) for m, S in zip(mu, Sigma)])
-    return log_pdf + np.log(phi) if weights else log_pdf
+    with np.errstate(divide="ignore"):  # a weight of 0: log 0 = -inf, as in the reference
+        return log_pdf + np.log(phi) if weights else log_pdf
 
 
 def _wrong_initialize(X, k, rng, random=True, normalised=True):
