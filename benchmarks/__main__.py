@@ -1,6 +1,6 @@
 """make bench: run the benchmarks and write benchmarks/README.md.
 
-    python -m benchmarks [kmeans] [grading] [steppers] [--students N]
+    python -m benchmarks [kmeans] [mixtures] [grading] [steppers] [--students N]
 
 Each benchmark writes its section to benchmarks/results/<name>.md; the README joins the sections
 present, so one benchmark can be run again alone.
@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import grading, kmeans, steppers
+from benchmarks import grading, kmeans, mixtures, steppers
 
 HERE = Path(__file__).parent
 BENCHMARKS = {
     "kmeans": lambda args: kmeans.main(),
+    "mixtures": lambda args: mixtures.main(),
     "grading": lambda args: grading.main(args.students),
     "steppers": lambda args: steppers.main(),
 }
