@@ -5,7 +5,6 @@ number of iterations at tol = 0, checks that they agree (parameters and log-like
 and reports medians after a warm-up, with BLAS limited to 1 thread and to 2.
 """
 
-import time
 import warnings
 
 import numpy as np
@@ -16,22 +15,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
+from benchmarks.kmeans import median_seconds
 from solutions.em_1d import em_1d
 from solutions.gmm import em_mog
 
 ITERS = 10
 GMM_SIZES = [(10_000, 2, 3), (100_000, 8, 10), (20_000, 32, 16)]
 EM_1D_SIZES = [(1_000_000, 2), (1_000_000, 5)]
-
-
-def median_seconds(fn, repeats=5):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def _gmm_data(n, d, k):

@@ -12,39 +12,18 @@ from scipy.special import logsumexp, softmax
 from scipy.stats import chisquare, multivariate_normal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
-from threadpoolctl import threadpool_limits
 
 from helpers import load_faithful
 from solutions import general_em as reference
 from solutions.general_em import REG_COVAR, general_em, gmm_e_step, gmm_elbo, gmm_initialize, gmm_m_step
 from solutions.gmm import em_mog
 from tests import alternatives_general_em as alternative
+from tests.test_gmm import mixture_sample, one_blas_thread, random_spd  # noqa: F401 (an autouse fixture)
 
 IMPLEMENTATIONS = [pytest.param(reference, id="reference"), pytest.param(alternative, id="alternative")]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    """These problems are small: more BLAS threads cost more than they save, far more on a busy machine."""
-    with threadpool_limits(1):
-        yield
-
-
 # ---- data, parameters and independent references ---------------------------------------------------
-
-
-def random_spd(rng, d):
-    A = rng.normal(size=(d, d))
-    return A @ A.T + 0.5 * np.eye(d)
-
-
-def mixture_sample(seed, n=300):
-    """n points in 3-D from three overlapping, anisotropic Gaussians, drawn with numpy alone."""
-    rng = np.random.default_rng(seed)
-    means = np.array([[0.0, 0.0, 0.0], [3.0, 1.0, -1.0], [-2.0, 3.0, 1.0]])
-    factors = np.stack([np.linalg.cholesky(random_spd(rng, 3)) for _ in range(3)])
-    z = rng.choice(3, size=n, p=[0.5, 0.3, 0.2])
-    return means[z] + np.einsum("nij,nj->ni", factors[z], rng.standard_normal((n, 3)))
 
 
 def blobs(seed, n=240):
@@ -272,7 +251,7 @@ def test_recorded_elbos_are_of_the_new_params_and_the_e_steps_Q(impl):
 @pytest.mark.parametrize("t", [1, 5, 25])
 @pytest.mark.parametrize("impl", IMPLEMENTATIONS)
 def test_reproduces_em_mog_iteration_for_iteration(impl, t):
-    X = mixture_sample(5)
+    X = mixture_sample(5, n=300)
     start = random_params(X, 3, 5)
     init = (start["phi"], start["mu"], start["Sigma"])
     params, Q, elbos, n_iters = run_gmm(impl, X, start, max_iters=t, tol=0)
@@ -287,7 +266,7 @@ def test_reproduces_em_mog_iteration_for_iteration(impl, t):
 
 
 SKLEARN_CASES = {
-    "mixture": lambda: (mixture_sample(6), random_params(mixture_sample(6), 3, 6)),
+    "mixture": lambda: (mixture_sample(6, n=300), random_params(mixture_sample(6, n=300), 3, 6)),
     "faithful-bishop": lambda: (faithful_standardised(), BISHOP_START),
 }
 
