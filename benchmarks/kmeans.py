@@ -1,8 +1,8 @@
-"""k-means (Lloyd) per iteration: solutions.kmeans against scikit-learn.
+"""k-means (Lloyd) per iteration: solutions.kmeans against scikit-learn, and the machine's floor.
 
-Each comparison starts both sides from the same data and the same initial centroids, runs the
-same number of iterations, checks that they agree before timing, and reports medians after a
-warm-up, with BLAS limited to one thread.
+Each comparison starts both sides from the same data and the same initial centroids, runs the same
+number of iterations at tol = 0, checks that labels and centroids agree before timing, and reports
+medians after a warm-up, with 1 and 2 threads (BLAS and OpenMP).
 """
 
 import time
@@ -12,6 +12,7 @@ import sklearn
 from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
+from benchmarks.plot import bar_chart
 from solutions.kmeans import kmeans
 
 SIZES = [(10_000, 2, 5), (100_000, 16, 10), (1_000_000, 2, 8), (50_000, 64, 50)]
@@ -28,30 +29,83 @@ def median_seconds(fn, repeats=5):
     return float(np.median(times))
 
 
-def kmeans_row(n, d, k):
+def machine_rates():
+    """(memory read bandwidth in bytes/s, one-thread matrix product rate in flop/s), measured here."""
+    with threadpool_limits(1):
+        big = np.ones(32_000_000)  # 256 MB, far beyond any cache
+        read = median_seconds(big.sum)
+        a = np.random.default_rng(0).random((1000, 1000))
+        gemm = median_seconds(lambda: a @ a)
+    return big.nbytes / read, 2e9 / gemm
+
+
+def _sklearn(X, init, k):
+    return KMeans(k, algorithm="lloyd", n_init=1, init=init, max_iter=ITERS, tol=0).fit(X)
+
+
+def kmeans_row(n, d, k, bandwidth, flops):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n, d)) + rng.integers(0, 4, size=(n, 1))
     init = X[rng.choice(n, size=k, replace=False)]
-    ours = kmeans(X, k, max_iters=ITERS, tol=0, init=init)
-    ref = KMeans(k, algorithm="lloyd", n_init=1, init=init, max_iter=ITERS, tol=0).fit(X)
-    agree = np.mean(ours[1] == ref.labels_)
-    t_ours = median_seconds(lambda: kmeans(X, k, max_iters=ITERS, tol=0, init=init)) / ours[3]
-    t_ref = median_seconds(lambda: KMeans(k, algorithm="lloyd", n_init=1, init=init, max_iter=ITERS, tol=0).fit(X))
-    t_ref /= ref.n_iter_
-    return f"| ({n:,}, {d}, {k}) | {t_ref * 1e3:.2f} | {t_ours * 1e3:.2f} | {t_ours / t_ref:.2f}x | {agree:.4f} |"
+    centroids, labels, _, n_iters = kmeans(X, k, max_iters=ITERS, tol=0, init=init)
+    ref = _sklearn(X, init, k)
+    assert n_iters == ref.n_iter_, (n_iters, ref.n_iter_)
+    np.testing.assert_array_equal(labels, ref.labels_)
+    np.testing.assert_allclose(centroids, ref.cluster_centers_, rtol=1e-9, atol=1e-12)
+    t_ours = median_seconds(lambda: kmeans(X, k, max_iters=ITERS, tol=0, init=init)) / n_iters
+    t_ref = median_seconds(lambda: _sklearn(X, init, k)) / n_iters
+    # One iteration reads every point at least once (n d 8 bytes) and computes n k distances (2 n d k flops).
+    floor = max(X.nbytes / bandwidth, 2 * n * d * k / flops)
+    return t_ref, t_ours, floor
 
 
 def main():
-    with threadpool_limits(1):
-        rows = [kmeans_row(*size) for size in SIZES]
+    bandwidth, flops = machine_rates()
+    rows, table = {}, []
+    for threads in (1, 2):
+        with threadpool_limits(threads):
+            for n, d, k in SIZES:
+                t_ref, t_ours, floor = rows[(n, d, k, threads)] = kmeans_row(n, d, k, bandwidth, flops)
+                table.append(
+                    f"| ({n:,}, {d}, {k}) | {threads} | {t_ref * 1e3:.2f} | {t_ours * 1e3:.2f} | "
+                    f"**{t_ours / t_ref:.2f}x** | {floor * 1e3:.2f} | {t_ref / floor:.1f}x | {t_ours / floor:.1f}x |"
+                )
+    labels = [f"({n:,}, {d}, {k}), {t} thr." for n, d, k, t in rows]
+    plot = bar_chart(
+        "kmeans",
+        "k-means (Lloyd), ms per iteration",
+        labels,
+        {
+            "scikit-learn": [r[0] * 1e3 for r in rows.values()],
+            "solutions.kmeans": [r[1] * 1e3 for r in rows.values()],
+            "floor (memory or flops)": [r[2] * 1e3 for r in rows.values()],
+        },
+    )
     return [
         "## k-means (Lloyd), ms per iteration",
         "",
-        f"Medians of 5 runs after a warm-up, 1 BLAS thread, same data and initial centroids on both sides,"
-        f" {ITERS} iterations at tol = 0. scikit-learn {sklearn.__version__}.",
+        f"Medians of 5 runs after a warm-up; same data and initial centroids on both sides, {ITERS} iterations"
+        f" at tol = 0; labels equal and centroids within rtol 1e-9 of scikit-learn's before timing."
+        f" `solutions.kmeans.kmeans` against `KMeans(algorithm='lloyd', n_init=1, init=<same>, tol=0)`"
+        f" (scikit-learn {sklearn.__version__}; targets: 1.5x or less at (50k, 64, 50), 2.5x or less at"
+        " (1M, 2, 8)).",
         "",
-        "| (n, d, k) | scikit-learn | solutions.kmeans | ratio | labels agreeing |",
-        "|---|---|---|---|---|",
-        *rows,
+        "| (n, d, k) | threads | scikit-learn | solutions.kmeans | ratio | floor | scikit-learn / floor |"
+        " solutions / floor |",
+        "|---|---|---|---|---|---|---|---|",
+        *table,
+        "",
+        plot,
+        "",
+        f"The floor is what this machine cannot beat on one core: every iteration reads all of X (n d 8 bytes,"
+        f" at the {bandwidth / 1e9:.1f} GB/s that one core reads from memory here) and computes n k distances"
+        f" (2 n d k flops, at the {flops / 1e9:.0f} GFLOP/s of a one-thread matrix product). At d = 2 the floor"
+        " is memory (16 MB per iteration at n = 1M), and both sides are far above it: the per-element work of"
+        " n k distances and their argmin dominates, which scikit-learn fuses into one compiled loop per block"
+        " and NumPy must spread over several passes. Only (50k, 64, 50) is compute-bound."
+        " The reference reads [X, 1] twice per iteration (the distance blocks, then the `bincount` sums),"
+        " finds the nearest centroid with `min` and a weighted `max` (NumPy's `argmin` over a short axis is"
+        " several times slower), and keeps the distortion history J by the identity"
+        " sum ||x - m||^2 = sum ||x||^2 - n ||m||^2 per cluster, which costs O(kd) instead of a pass over X.",
         "",
     ]

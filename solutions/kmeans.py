@@ -2,6 +2,8 @@
 
 import numpy as np
 
+CHUNK = 4096  # points per block of the assignment step
+
 
 def _validate_data(X, k=None):
     """Return X as a finite float array of shape (n, d), checking k against n."""
@@ -64,6 +66,54 @@ def init_centroids(X, k, rng):
     return X[idx].copy()
 
 
+def _layout(X):
+    """X laid out once for the assignment step: (XaT, shift, r2).
+
+    XaT is [X - shift, 1] stored transposed, shape (d + 1, n): blocks of its columns feed one matrix product,
+    and each coordinate is a contiguous row for np.bincount. shift is the mean point; r2 = max ||x - shift||^2.
+    """
+    n, d = X.shape
+    shift = X.mean(axis=0)
+    XaT = np.empty((d + 1, n))
+    XaT[:d] = (X - shift).T
+    XaT[d] = 1.0
+    return XaT, shift, float(np.max(np.einsum("dn,dn->n", XaT[:d], XaT[:d])))
+
+
+def _nearest(X, layout, centroids):
+    """Labels of the nearest centroids, ties to the lowest index; layout = _layout(X)."""
+    XaT, shift, r2 = layout
+    n = len(X)
+    k = len(centroids)
+    # ||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2; ||x||^2 is the same for every centroid, so the argmin needs
+    # only ||c||^2 - 2 x.c: one matrix product of [-2c, ||c||^2] with [x, 1], and no (n, k, d) temporary.
+    # Centring first keeps the expansion accurate for data far from the origin.
+    C = centroids - shift
+    c2 = np.einsum("kd,kd->k", C, C)
+    W = np.hstack([-2.0 * C, c2[:, None]])
+    # The expansion rounds differently from (x - c)^2 (errors of the order of 1e-16 (||x||^2 + ||c||^2)):
+    # centroids within slack of the best are near, and decided below with the exact squared distances.
+    slack = 1e-9 * (r2 + c2.max())
+    weights = np.arange(k, 0, -1, dtype=np.min_scalar_type(k))[:, None]  # k, ..., 1: the largest near one is first
+    labels = np.empty(n, dtype=np.intp)
+    for start in range(0, n, CHUNK):  # blocks of CHUNK points: the (k, CHUNK) scores stay in cache
+        block = XaT[:, start : start + CHUNK]
+        scores = W @ block  # (k, m): reductions run over the short first axis
+        near = scores <= scores.min(axis=0) + slack
+        labels[start : start + CHUNK] = k - (near * weights).max(axis=0)  # as np.argmin, several times faster
+        if np.count_nonzero(near) > near.shape[1]:  # some point has two or more near centroids
+            ties = start + np.flatnonzero(near.sum(axis=0) > 1)
+            labels[ties] = np.argmin(  # exact distances; np.argmin breaks ties to the lowest index
+                ((X[ties, None, :] - centroids[None, :, :]) ** 2).sum(axis=2), axis=1
+            )
+    return labels
+
+
+def _sums(XT, labels, k):
+    """Sum of the points of each cluster, shape (k, d), from the rows of XT (coordinates, contiguous)."""
+    return np.stack([np.bincount(labels, weights=row, minlength=k) for row in XT], axis=1)
+
+
 def assign_clusters(X, centroids):
     """Index of the nearest centroid of every point (the assignment step, r_nk).
 
@@ -79,25 +129,7 @@ def assign_clusters(X, centroids):
     """
     X = _validate_data(X)
     centroids = _validate_centroids(centroids, X.shape[1])
-    # ||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2; ||x||^2 is the same for every centroid, so the
-    # argmin needs one matrix product and no (n, k, d) temporary. Centring first keeps the
-    # expansion accurate for data far from the origin (it cancels large, nearly equal terms).
-    shift = X.mean(axis=0)
-    Xc, Cc = X - shift, centroids - shift
-    c2 = np.einsum("kd,kd->k", Cc, Cc)
-    scores = c2[:, None] - 2.0 * (Cc @ Xc.T)  # (k, n): reduce over the short first axis
-    labels = np.argmin(scores, axis=0)
-    if len(centroids) > 1:
-        # The expansion rounds differently from (x - c)^2; where the two best centroids are
-        # within rounding of each other, decide with the exact squared distances, ties to the
-        # lowest index (np.argmin returns the first minimum).
-        two = np.partition(scores, 1, axis=0)[:2]
-        scale = np.einsum("nd,nd->n", Xc, Xc) + c2.max()
-        near = np.flatnonzero(two[1] - two[0] <= 1e-9 * scale)
-        if near.size:
-            d2 = ((X[near, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)
-            labels[near] = np.argmin(d2, axis=1)
-    return labels
+    return _nearest(X, _layout(X), centroids)
 
 
 def update_centroids(X, labels, centroids):
@@ -120,7 +152,7 @@ def update_centroids(X, labels, centroids):
     k = centroids.shape[0]
     labels = _validate_labels(labels, X.shape[0], k)
     counts = np.bincount(labels, minlength=k)
-    sums = np.stack([np.bincount(labels, weights=X[:, j], minlength=k) for j in range(X.shape[1])], axis=1)
+    sums = _sums(np.ascontiguousarray(X.T), labels, k)
     new_centroids = centroids.copy()
     filled = counts > 0  # an empty cluster has no mean: it keeps its centroid
     new_centroids[filled] = sums[filled] / counts[filled, None]
@@ -184,18 +216,28 @@ def kmeans(X, k, max_iters=100, tol=1e-6, rng=None, init=None):
         centroids = init_centroids(X, k, np.random.default_rng() if rng is None else rng)
     else:
         centroids = _validate_centroids(init, X.shape[1], k, name="init")
+    # The steps of assign_clusters and update_centroids, on data checked, centred and laid out once.
+    d = X.shape[1]
+    layout = XaT, shift, _ = _layout(X)
+    total = float(np.einsum("dn,dn->", XaT[:d], XaT[:d]))  # sum_i ||x_i - shift||^2
     distortion_history = []
     n_iters = 0
     while n_iters < max_iters:
         n_iters += 1
-        labels = assign_clusters(X, centroids)  # each step can only lower J: first over r_nk ...
-        new_centroids = update_centroids(X, labels, centroids)  # ... then over mu_k
-        shift = np.sqrt(np.max(np.sum((new_centroids - centroids) ** 2, axis=1)))
+        labels = _nearest(X, layout, centroids)  # each step can only lower J: first over r_nk ...
+        counts = np.bincount(labels, minlength=k)
+        filled = counts > 0  # an empty cluster has no mean: it keeps its centroid
+        means = _sums(XaT[:d], labels, k)[filled] / counts[filled, None]  # ... then over mu_k (centred)
+        new_centroids = centroids.copy()
+        new_centroids[filled] = means + shift
+        moved = np.sqrt(np.max(np.sum((new_centroids - centroids) ** 2, axis=1)))
         centroids = new_centroids
-        distortion_history.append(compute_distortion(X, centroids, labels))
-        if shift <= tol:
+        # J = sum_k sum_{i in k} ||x_i - m_k||^2 = sum_i ||x_i||^2 - sum_k n_k ||m_k||^2 for means m_k,
+        # in the centred frame: O(kd) per iteration instead of a pass over the data
+        distortion_history.append(total - float(np.einsum("k,kd,kd->", counts[filled], means, means)))
+        if moved <= tol:
             break
-    return centroids, assign_clusters(X, centroids), distortion_history, n_iters
+    return centroids, _nearest(X, layout, centroids), distortion_history, n_iters
 
 
 def kmeans_plusplus(X, k, rng):

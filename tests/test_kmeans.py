@@ -159,6 +159,16 @@ def test_assign_clusters_breaks_ties_to_lowest_index():
     assert assign_clusters(X, centroids).tolist() == expected
 
 
+@pytest.mark.parametrize("k", [1, 300])  # 300 centroids: more than one byte of index
+def test_assign_clusters_over_many_blocks_matches_brute_force(k):
+    # the assignment runs over blocks of points: cover several blocks, with exact ties planted in the last
+    rng = np.random.default_rng(3)
+    X = rng.integers(-8, 9, size=(10_000, 3)).astype(float)  # integer grid: many exact ties
+    centroids = rng.integers(-8, 9, size=(k, 3)).astype(float)
+    X[-50:] = centroids[0] + (centroids[-1] - centroids[0]) / 2  # midway between the first and last centroid
+    np.testing.assert_array_equal(assign_clusters(X, centroids), nearest(X, centroids))
+
+
 # The two tests below fail while assign_clusters ranks centroids by ||c||^2 - 2 x.c: rounding that
 # expansion (errors of the order of ||x||^2 * 1e-16) breaks exact ties either way and, far from the
 # origin, swamps the gaps between distances. Squared differences (x - c)^2 have neither problem.
