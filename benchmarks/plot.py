@@ -4,6 +4,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -13,7 +14,7 @@ def bar_chart(name, title, rows, series, unit="ms per iteration"):
 
     Saves benchmarks/results/<name>.png and returns the markdown line that shows it.
     """
-    fig, ax = plt.subplots(figsize=(8, 0.5 + 0.45 * len(rows) * len(series) ** 0.5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 0.3 * len(rows) * len(series)), layout="constrained")
     height = 0.8 / len(series)
     y = np.arange(len(rows))
     for i, (label, values) in enumerate(series.items()):
@@ -21,9 +22,11 @@ def bar_chart(name, title, rows, series, unit="ms per iteration"):
     ax.set_yticks(y, rows)
     ax.invert_yaxis()
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(unit)
     ax.set_title(title)
-    ax.legend(fontsize="small")
+    fig.legend(loc="outside lower center", ncols=len(series), fontsize="small")
     ax.grid(axis="x", which="both", alpha=0.3)
     RESULTS.mkdir(exist_ok=True)
     fig.savefig(RESULTS / f"{name}.png", dpi=100)

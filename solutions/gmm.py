@@ -19,6 +19,12 @@ from scipy.linalg import cholesky, solve_triangular
 # the solved notebook; the tolerances are written where they are used for the same reason:
 # phi, or a row of responsibilities, may sum to 1 up to 1e-8; a covariance may differ from its
 # transpose by 1e-8 of its largest entry.
+#
+# Layout: the public functions take X of shape (n, d) and return w of shape (n, k), but the private
+# helpers hold the data transposed, Xt of shape (d, n) (one column per point), and the responsibilities
+# and log-probabilities as (k, n). Every elementwise operation (Xt - mu_j, weighting by w_j, exp) then runs
+# along the long axis n, and every sum over d or k runs over the short first axis. With (n, d) NumPy
+# works through n short rows of d numbers each, which makes X - mu_j several times slower for small d.
 
 
 def _validate_data(X, k=None):
@@ -145,16 +151,28 @@ def _precision_cholesky(Sigma, label=None):
     return np.stack([solve_triangular(L, eye, lower=True, check_finite=False).T for L in _cholesky(Sigma, label)])
 
 
-def _log_prob(X, log_phi, mu, U):
-    """log phi_j + log N(x_i | mu_j, Sigma_j) as an array of shape (k, n), from the factors U of _precision_cholesky.
+def _transposed(X):
+    """The (n, d) data as a C-contiguous array of shape (d, n), the helpers' layout (see the top of the module)."""
+    return np.ascontiguousarray(X.T)
+
+
+def _log_prob(Xt, log_phi, mu, U):
+    """log phi_j + log N(x_i | mu_j, Sigma_j) as an array of shape (k, n), from the data Xt of shape (d, n)
+    and the factors U of _precision_cholesky.
 
     (k, n) rather than (n, k): the log-sum-exp then reduces over the short first axis.
     """
     k, d = mu.shape
-    out = np.empty((k, X.shape[0]))
+    out = np.empty((k, Xt.shape[1]))
+    # two (d, n) work arrays, reused by every component: a fresh pair per component would cost more than
+    # the arithmetic done in them (a large new array is fresh memory from the system, paid for on first touch)
+    diff, y = np.empty_like(Xt), np.empty_like(Xt)
     for j in range(k):
-        y = (X - mu[j]) @ U[j]  # whitened: N(0, I) if x_i comes from component j (centred first: no cancellation)
-        out[j] = np.einsum("nd,nd->n", y, y)
+        np.subtract(Xt, mu[j][:, None], out=diff)  # centred first: no cancellation
+        # column i is U_j^T (x_i - mu_j), whitened: N(0, I) if x_i comes from component j;
+        # its squared length is the Mahalanobis distance
+        np.matmul(U[j].T, diff, out=y)
+        np.einsum("dn,dn->n", y, y, out=out[j])
     log_det_half = np.log(np.diagonal(U, axis1=1, axis2=2)).sum(axis=1)  # -log|Sigma_j| / 2
     return (log_phi + log_det_half - 0.5 * d * np.log(2.0 * np.pi))[:, None] - 0.5 * out
 
@@ -177,9 +195,10 @@ def _normalise(log_prob):
     return w, top + np.log(total)
 
 
-def _m_step(X, w_kn, covariance_type):
-    """Maximum-likelihood phi, mu and Sigma of the given type from responsibilities of shape (k, n)."""
-    n, d = X.shape
+def _m_step(Xt, w_kn, covariance_type):
+    """Maximum-likelihood phi, mu and Sigma of the given type from the data Xt of shape (d, n) and
+    responsibilities of shape (k, n)."""
+    d, n = Xt.shape
     k = w_kn.shape[0]
     nk = w_kn.sum(axis=1)  # effective number of points of each component (Bishop eq. 9.18)
     if np.any(nk <= 0):
@@ -188,14 +207,19 @@ def _m_step(X, w_kn, covariance_type):
             f"component {j} has no responsibility for any point (N_k = 0), so its mean is undefined: "
             "start it nearer the data or use fewer components"
         )
-    mu = (w_kn @ X) / nk[:, None]  # eq. 9.17
+    mu = (w_kn @ Xt.T) / nk[:, None]  # eq. 9.17
     Sigma = np.zeros((k, d, d))
+    diff = np.empty_like(Xt)  # one work array for every component, as in _log_prob
     for j in range(k):
-        diff = X - mu[j]
+        np.subtract(Xt, mu[j][:, None], out=diff)  # column i is x_i - mu_j
         if covariance_type == "full" or covariance_type == "tied":
-            Sigma[j] = (w_kn[j][:, None] * diff).T @ diff / nk[j]  # eq. 9.19, divided by N_k
+            # eq. 9.19, divided by N_k, as one matrix product B B^T, where column i of B is
+            # sqrt(w_ij) (x_i - mu_j): a product of a matrix with its own transpose is symmetric, and
+            # NumPy computes it with half the work (BLAS syrk) of a general product such as (w_j * diff) diff^T
+            diff *= np.sqrt(w_kn[j])
+            Sigma[j] = diff @ diff.T / nk[j]
         else:
-            variances = w_kn[j] @ diff**2 / nk[j]  # the diagonal of eq. 9.19
+            variances = diff**2 @ w_kn[j] / nk[j]  # the diagonal of eq. 9.19
             if covariance_type == "spherical":
                 variances = np.full(d, variances.mean())  # the best sigma^2 I averages the variances
             Sigma[j] = np.diag(variances)
@@ -210,10 +234,13 @@ def _elbo(w_kn, log_prob):
     return float(np.sum(w_kn * (log_prob - np.log(w_kn, where=positive, out=np.zeros_like(w_kn))), where=positive))
 
 
-def _initialize(X, k, rng, covariance_type, reg_covar):
-    """Means at k-means++ seeds, every covariance the data's (of the given type), equal weights."""
+def _initialize(X, Xt, k, rng, covariance_type, reg_covar):
+    """Means at k-means++ seeds, every covariance the data's (of the given type), equal weights.
+
+    X is the data of shape (n, d), Xt the same data transposed (d, n).
+    """
     mu = _kmeans_plusplus(X, k, rng)
-    Sigma = _m_step(X, np.ones((1, X.shape[0])), covariance_type)[2]  # one component: the data's covariance
+    Sigma = _m_step(Xt, np.ones((1, X.shape[0])), covariance_type)[2]  # one component: the data's covariance
     Sigma = np.repeat(Sigma, k, axis=0) + reg_covar * np.eye(X.shape[1])
     return np.full(k, 1.0 / k), mu, Sigma
 
@@ -244,7 +271,7 @@ def log_gaussian_pdf(X, mu, Sigma):
     if not (np.all(np.isfinite(mu)) and np.all(np.isfinite(Sigma))):
         raise ValueError("mu and Sigma must not contain NaN or infinity")
     _check_symmetric(Sigma[None], lambda j: "Sigma")
-    return _log_prob(X, np.zeros(1), mu[None], _precision_cholesky(Sigma[None], lambda j: "Sigma"))[0]
+    return _log_prob(_transposed(X), np.zeros(1), mu[None], _precision_cholesky(Sigma[None], lambda j: "Sigma"))[0]
 
 
 def e_step(X, phi, mu, Sigma):
@@ -267,7 +294,7 @@ def e_step(X, phi, mu, Sigma):
     """
     X = _validate_data(X)
     phi, mu, Sigma = _validate_params(phi, mu, Sigma, X.shape[1])
-    return _normalise(_log_prob(X, _log_phi(phi), mu, _precision_cholesky(Sigma)))[0].T
+    return _normalise(_log_prob(_transposed(X), _log_phi(phi), mu, _precision_cholesky(Sigma)))[0].T
 
 
 def m_step(X, w, *, covariance_type="full"):
@@ -294,7 +321,7 @@ def m_step(X, w, *, covariance_type="full"):
     """
     X = _validate_data(X)
     w = _validate_resp(w, X.shape[0])
-    return _m_step(X, w.T, _validate_covariance_type(covariance_type))
+    return _m_step(_transposed(X), w.T, _validate_covariance_type(covariance_type))
 
 
 def log_likelihood(X, phi, mu, Sigma):
@@ -312,7 +339,7 @@ def log_likelihood(X, phi, mu, Sigma):
     """
     X = _validate_data(X)
     phi, mu, Sigma = _validate_params(phi, mu, Sigma, X.shape[1])
-    return float(_normalise(_log_prob(X, _log_phi(phi), mu, _precision_cholesky(Sigma)))[1].sum())
+    return float(_normalise(_log_prob(_transposed(X), _log_phi(phi), mu, _precision_cholesky(Sigma)))[1].sum())
 
 
 def em_mog(X, k, max_iters=100, tol=1e-6, rng=None, init=None, reg_covar=1e-6, *, covariance_type="full"):
@@ -369,19 +396,20 @@ def em_mog(X, k, max_iters=100, tol=1e-6, rng=None, init=None, reg_covar=1e-6, *
     if not (np.isfinite(reg_covar) and reg_covar >= 0):
         raise ValueError(f"reg_covar must be a non-negative number; got {reg_covar!r}")
     covariance_type = _validate_covariance_type(covariance_type)
+    Xt = _transposed(X)  # validated and transposed once: the loop below works on Xt only
     if init is None:
-        init = _initialize(X, k, np.random.default_rng() if rng is None else rng, covariance_type, reg_covar)
+        init = _initialize(X, Xt, k, np.random.default_rng() if rng is None else rng, covariance_type, reg_covar)
     elif not (isinstance(init, (tuple, list)) and len(init) == 3):
         raise ValueError("init must be a tuple (phi, mu, Sigma)")
     phi, mu, Sigma = _validate_params(*init, d, k, name="init: ")
 
-    log_prob = _log_prob(X, _log_phi(phi), mu, _precision_cholesky(Sigma))
+    log_prob = _log_prob(Xt, _log_phi(phi), mu, _precision_cholesky(Sigma))
     w, log_px = _normalise(log_prob)  # w is (k, n) inside the loop
     logliks, elbos = [float(log_px.sum())], []
     for _iteration in range(max_iters):
-        phi, mu, Sigma = _m_step(X, w, covariance_type)
+        phi, mu, Sigma = _m_step(Xt, w, covariance_type)
         Sigma += reg_covar * np.eye(d)
-        log_prob = _log_prob(X, np.log(phi), mu, _precision_cholesky(Sigma))
+        log_prob = _log_prob(Xt, np.log(phi), mu, _precision_cholesky(Sigma))
         elbos.append(_elbo(w, log_prob))  # old responsibilities, new parameters
         w, log_px = _normalise(log_prob)  # the next E-step
         logliks.append(float(log_px.sum()))
