@@ -230,7 +230,7 @@ def kmeans(X, k, max_iters=100, tol=1e-6, rng=None, init=None):
         means = _sums(XaT[:d], labels, k)[filled] / counts[filled, None]  # ... then over mu_k (centred)
         new_centroids = centroids.copy()
         new_centroids[filled] = means + shift
-        moved = np.sqrt(np.max(np.sum((new_centroids - centroids) ** 2, axis=1)))
+        moved = np.linalg.norm(new_centroids - centroids, axis=1).max()  # the largest centroid move
         centroids = new_centroids
         # J = sum_k sum_{i in k} ||x_i - m_k||^2 = sum_i ||x_i||^2 - sum_k n_k ||m_k||^2 for means m_k,
         # in the centred frame: O(kd) per iteration instead of a pass over the data
