@@ -246,18 +246,20 @@ def serve(sock_fd, paths):
     transform = prepare()
     sock = socket.socket(fileno=sock_fd)
     sock.send(json.dumps({"ready": os.getpid()}).encode())
+    children = set()  # every child not reaped yet
     ending = {}  # pid -> deadline: the grader is done with it (grace 0) or waits for its exit
     while True:
         ready, _, _ = select.select([sock], [], [], 0.01 if ending else None)
         if ready:
             data, fds, _, _ = socket.recv_fds(sock, 1 << 16, 3)
-            if not data:  # the grader is gone: end every child, then stop
-                for pid in ending:
+            if not data:  # the grader is gone (even killed mid-attempt): end every child, running or not, then stop
+                for pid in children:
                     _end(pid, 0)
                 return
             request = json.loads(data)
             if "fork" in request:
                 pid = start_child(sock, request, fds, transform)
+                children.add(pid)
                 for fd in fds:
                     os.close(fd)
                 sock.send(json.dumps({"forked": request["fork"], "pid": pid}).encode())
@@ -267,6 +269,7 @@ def serve(sock_fd, paths):
             status = _end(pid, deadline - time.monotonic())
             if status is not _end.WAITING:
                 del ending[pid]
+                children.discard(pid)
                 sock.send(json.dumps({"ended": pid, "status": status}).encode())
 
 

@@ -1,8 +1,10 @@
 """The grader on a whole class: the reference, the stub, every catalogued mistake, hostile submissions."""
 
 import csv
+import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -391,3 +393,46 @@ def test_merge_orders_rows_and_fills_not_submitted(tmp_path, capsys):
         if name not in ("kmeans", "init_centroids")
     ]
     assert "merged 2 student(s), 10 row(s) from 2 gradebook(s)" in capsys.readouterr().out
+
+
+def _processes_under(folder):
+    """{pid: parent pid} of the processes whose command line names folder (the grader's sandbox)."""
+    found = {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if str(folder) in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                found[int(proc.name)] = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):  # the process ended meanwhile
+            pass
+    return found
+
+
+def test_killing_the_grader_mid_attempt_ends_the_students_code(tmp_path):
+    # nbgrader's cell limit, or an instructor's Ctrl-C, can kill the grader while an exercise runs:
+    # the student's never-ending loop must not outlive it
+    path = tmp_path / NB
+    nbformat.write(solved(replace=HOSTILE["loop-in-function"]), path)
+    grader = subprocess.Popen(
+        [sys.executable, "-m", "autograde", "grade", str(path)],
+        cwd=ROOT,
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # the sandbox's files, and so its command line, under tmp_path
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    seen, deadline = {}, time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:  # until an attempt (not the grader or its zygote) runs 1 s
+            now = time.monotonic()
+            running = {pid for pid, parent in _processes_under(tmp_path).items() if grader.pid not in (pid, parent)}
+            seen = {pid: seen.get(pid, now) for pid in running}
+            if any(now - start > 1 for start in seen.values()):
+                break
+            time.sleep(0.1)
+        assert seen, "the grader never started the student's code"
+    finally:
+        grader.kill()
+        grader.wait()
+    deadline = time.monotonic() + 10
+    while _processes_under(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_under(tmp_path) == {}
