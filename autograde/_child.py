@@ -126,7 +126,9 @@ def prepare():
     import torch
     from IPython.core.inputtransformer2 import TransformerManager
 
+    import autograde.checker
     import autograde.serial  # noqa: F401
+    import helpers  # noqa: F401  (the course's own, as every notebook's first cell imports it)
 
     torch.set_num_threads(1)  # no thread pool before fork (the children are forked from here)
 

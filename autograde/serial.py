@@ -1,11 +1,13 @@
 """Plain-data encoding of values that cross between student code and the checker.
 
-Only JSON primitives cross: arrays become {"__array__": dtype, "shape", "data"}, anything that is
+Only JSON primitives cross: arrays become {"__array__": dtype, "shape", "data"} with their bytes in
+base64 (little-endian, so NaN and inf cross as they are and large results cost no float printing), anything that is
 not a number, string, sequence, dict, array or tensor becomes an opaque {"__object__": type name}.
 Decoding builds fresh NumPy arrays and Python scalars, so nothing a submission defines (its
 ``__eq__``, its subclasses) ever reaches the comparison.
 """
 
+import base64
 import math
 
 import numpy as np
@@ -55,8 +57,8 @@ def encode(value, _depth=0):
             return {"__object__": f"ndarray of dtype {value.dtype}"}
         if value.size > MAX_ITEMS:
             return {"__object__": f"ndarray of shape {value.shape}, too large to check"}
-        data = [_float(x) for x in value.ravel().tolist()] if value.dtype.kind == "f" else value.ravel().tolist()
-        return {"__array__": str(value.dtype), "shape": list(value.shape), "data": data}
+        data = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<")).tobytes()
+        return {"__array__": str(value.dtype), "shape": list(value.shape), "data": base64.b64encode(data).decode()}
     if type(value) in (list, tuple):
         items = [encode(v, _depth + 1) for v in value[:MAX_ITEMS]]
         return items if type(value) is list else {"__tuple__": items}
@@ -86,8 +88,10 @@ def decode(data):
         return data
     if "__array__" in data:
         dtype = np.dtype(data["__array__"])
-        values = [_unfloat(x) for x in data["data"]] if dtype.kind == "f" else data["data"]
-        return np.array(values, dtype=dtype).reshape(data["shape"])
+        if dtype.kind not in "biuf" or not all(type(n) is int and n >= 0 for n in data["shape"]):
+            raise ValueError(f"not an encoded array: dtype {dtype}, shape {data['shape']}")
+        raw = np.frombuffer(base64.b64decode(data["data"], validate=True), dtype.newbyteorder("<"))
+        return raw.reshape(data["shape"]).astype(dtype.newbyteorder("="))  # a fresh, writable copy
     if "__float__" in data:
         return float(data["__float__"])
     if "__scalar__" in data:

@@ -54,3 +54,36 @@ def test_tensors_cross_to_the_oracle_and_come_back_as_tensors():
     back = as_tensors(roundtrip((torch.arange(3.0), [np.zeros(2)], 5)))
     assert isinstance(back[0], torch.Tensor) and back[0].dtype == torch.float32
     assert isinstance(back[1][0], torch.Tensor) and back[2] == 5
+
+
+def test_arrays_cross_bit_for_bit_and_arrive_writable():
+    values = [
+        np.array([[0.1, -0.0], [np.nan, -np.inf]]),
+        np.arange(6, dtype=">i4").reshape(3, 2),  # big-endian in, native out, same numbers
+        np.array([True, False]),
+        np.float32([1e-45, 3.4e38]),
+        np.empty((0, 3)),
+        np.array(2.5),
+        np.arange(12.0).reshape(3, 4).T,  # not contiguous
+    ]
+    for value in values:
+        out = roundtrip(value)
+        assert out.shape == value.shape and out.dtype == value.dtype.newbyteorder("=")
+        assert out.tobytes() == value.astype(value.dtype.newbyteorder("=")).tobytes()
+        assert out.flags.writeable and out.dtype.isnative
+
+
+def test_tampered_arrays_are_refused():
+    good = encode(np.arange(4.0))
+    for bad in (
+        {**good, "__array__": "object"},
+        {**good, "shape": [5]},  # more elements than the bytes hold
+        {**good, "shape": [-4]},
+        {**good, "shape": [2.0, 2]},
+        {**good, "data": "not base64!"},
+    ):
+        try:
+            decode(bad)
+        except (ValueError, TypeError):
+            continue
+        raise AssertionError(f"decoded tampered data {bad}")
