@@ -1,6 +1,7 @@
 """k-means clustering (Lloyd's algorithm) and k-means++ seeding (Bishop, PRML section 9.1)."""
 
 import numpy as np
+import scipy.sparse
 
 CHUNK = 4096  # points per block of the assignment step
 
@@ -69,8 +70,8 @@ def init_centroids(X, k, rng):
 def _layout(X):
     """X laid out once for the assignment step: (XaT, shift, r2).
 
-    XaT is [X - shift, 1] stored transposed, shape (d + 1, n): blocks of its columns feed one matrix product,
-    and each coordinate is a contiguous row for np.bincount. shift is the mean point; r2 = max ||x - shift||^2.
+    XaT is [X - shift, 1] stored transposed, shape (d + 1, n): blocks of its columns feed one matrix product.
+    shift is the mean point; r2 = max ||x - shift||^2.
     """
     n, d = X.shape
     shift = X.mean(axis=0)
@@ -109,9 +110,12 @@ def _nearest(X, layout, centroids):
     return labels
 
 
-def _sums(XT, labels, k):
-    """Sum of the points of each cluster, shape (k, d), from the rows of XT (coordinates, contiguous)."""
-    return np.stack([np.bincount(labels, weights=row, minlength=k) for row in XT], axis=1)
+def _sums(X, labels, k):
+    """Sum of the points of each cluster, shape (k, d): the product R X of the indicators r_kn (Bishop's
+    r_nk, transposed) with X, R held as a sparse matrix whose column n is a single 1 in row labels[n]."""
+    n = len(labels)
+    R = scipy.sparse.csc_array((np.ones(n), labels, np.arange(n + 1)), shape=(k, n))
+    return R @ np.ascontiguousarray(X)
 
 
 def assign_clusters(X, centroids):
@@ -152,7 +156,7 @@ def update_centroids(X, labels, centroids):
     k = centroids.shape[0]
     labels = _validate_labels(labels, X.shape[0], k)
     counts = np.bincount(labels, minlength=k)
-    sums = _sums(np.ascontiguousarray(X.T), labels, k)
+    sums = _sums(X, labels, k)
     new_centroids = centroids.copy()
     filled = counts > 0  # an empty cluster has no mean: it keeps its centroid
     new_centroids[filled] = sums[filled] / counts[filled, None]
@@ -217,9 +221,9 @@ def kmeans(X, k, max_iters=100, tol=1e-6, rng=None, init=None):
     else:
         centroids = _validate_centroids(init, X.shape[1], k, name="init")
     # The steps of assign_clusters and update_centroids, on data checked, centred and laid out once.
-    d = X.shape[1]
-    layout = XaT, shift, _ = _layout(X)
-    total = float(np.einsum("dn,dn->", XaT[:d], XaT[:d]))  # sum_i ||x_i - shift||^2
+    layout = _, shift, _ = _layout(X)
+    Xc = X - shift
+    total = float(np.einsum("nd,nd->", Xc, Xc))  # sum_i ||x_i - shift||^2
     distortion_history = []
     n_iters = 0
     while n_iters < max_iters:
@@ -227,7 +231,7 @@ def kmeans(X, k, max_iters=100, tol=1e-6, rng=None, init=None):
         labels = _nearest(X, layout, centroids)  # each step can only lower J: first over r_nk ...
         counts = np.bincount(labels, minlength=k)
         filled = counts > 0  # an empty cluster has no mean: it keeps its centroid
-        means = _sums(XaT[:d], labels, k)[filled] / counts[filled, None]  # ... then over mu_k (centred)
+        means = _sums(Xc, labels, k)[filled] / counts[filled, None]  # ... then over mu_k (centred)
         new_centroids = centroids.copy()
         new_centroids[filled] = means + shift
         moved = np.linalg.norm(new_centroids - centroids, axis=1).max()  # the largest centroid move
