@@ -29,6 +29,7 @@ from autograde.lessons import NOTEBOOKS, lesson
 from autograde.nbgrader_course import assignment, build
 from autograde.notebooks import function_source, solve
 from autograde.release import release
+from autograde.sandbox import Limits
 from tests import alternatives
 from tests.submissions import mistaken_sources, student_notebook
 
@@ -138,6 +139,8 @@ def main(students=200, nbgrader_students=20):
         ours = {jobs: grade_ours(course, jobs) for jobs in (2, 1)}
         nb_seconds, nb_totals, failed = grade_nbgrader(course, bundle, ids)
     n, m = students * len(NOTEBOOKS), subset * len(NOTEBOOKS)
+    never, limit = kinds.count("never returns"), Limits().exercise_seconds
+    held = never * limit / 2
     nb_per = nb_seconds / m
     ours_totals = totals(ours[2][1])
     same = sum(abs(ours_totals[s] - nb_totals[s]) < 1e-9 for s in ids)
@@ -169,6 +172,10 @@ def main(students=200, nbgrader_students=20):
         f"{nb_per * n / full_seconds:.1f}x faster |",
         f"| `nbgrader autograde`, **extrapolated** from its time per notebook above | 1 | ~{nb_per * n:.0f} s "
         f"(~{nb_per * n / 3600:.1f} h) | {nb_per:.2f} s | 1x |",
+        "",
+        f"Of the whole class's {full_seconds:.0f} s, about {held:.0f} s are the {never} notebooks that never return:"
+        f" each holds one of the 2 jobs for the time limit of {limit:g} s per exercise (`--timeout`). The other"
+        f" {n - never} notebooks took about {(full_seconds - held) / (n - never):.2f} s each.",
         "",
         f"On the first {subset}, both gave the same total to {same} of {subset} students."
         + (
