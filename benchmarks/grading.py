@@ -3,8 +3,10 @@
 Every student hands in every lesson's notebook. The class mixes, per notebook: correct answers
 (the reference, or loops and lists), each catalogued mistake in turn, untouched stubs, unreadable
 files and, now and then, an exercise that never returns. nbgrader grades the course folder that
-`python -m autograde nbgrader` writes, as plain nbgrader would: its kernel sees the student
-release (the visible checks), not the grader, and runs with nbgrader's default 30 s cell limit.
+`python -m autograde nbgrader` writes, as an instructor runs it in the course's environment: its kernel
+imports the student release and runs every cell (FAST=1, 30 s per cell), and the first locked check
+cell of a notebook has the isolated grader grade that notebook (`autograde.nbgrader_course.grade_here`,
+reached through the course's installed `autograde`), whose verdicts every check cell then reports.
 
 `python -m autograde grade --jobs 2` grades the whole class. nbgrader takes many seconds per notebook, so it
 grades only the first students (every kind of submission is among the first 20), where both `--jobs 1` and
@@ -143,7 +145,7 @@ def main(students=200, nbgrader_students=20):
     held = never * limit / 2
     nb_per = nb_seconds / m
     ours_totals = totals(ours[2][1])
-    same = sum(abs(ours_totals[s] - nb_totals[s]) < 1e-9 for s in ids)
+    differ = [s for s in ids if abs(ours_totals[s] - nb_totals[s]) > 1e-9]
     mix = ", ".join(f"{kind} {count}" for kind, count in Counter(kinds).items())
     sub_mix = ", ".join(f"{kind} {count}" for kind, count in Counter(kinds[:m]).items())
     lines = [
@@ -177,12 +179,14 @@ def main(students=200, nbgrader_students=20):
         f" each holds one of the 2 jobs for the time limit of {limit:g} s per exercise (`--timeout`). The other"
         f" {n - never} notebooks took about {(full_seconds - held) / (n - never):.2f} s each.",
         "",
-        f"On the first {subset}, both gave the same total to {same} of {subset} students."
+        f"On the first {subset}, both gave the same total to {subset - len(differ)} of {subset} students."
         + (
-            " The others differ where nbgrader's visible checks pass and the grader's hidden cases do not,"
-            " or in composite exercises such as `kmeans`, which nbgrader judges with the student's own"
-            " helpers and the grader with the reference's."
-            if same < subset
+            " Both take each exercise's verdict from the same grader, so a different total comes from nbgrader's"
+            " side of the run, such as a check cell stopped at its 30 s limit (the first check cell waits for the"
+            " whole notebook's grading, a never-returning exercise's 20 s included). Grader against nbgrader: "
+            + ", ".join(f"{s} {ours_totals[s]:g} against {nb_totals[s]:g}" for s in differ)
+            + "."
+            if differ
             else ""
         )
         + (
