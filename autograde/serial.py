@@ -1,8 +1,9 @@
 """Plain-data encoding of values that cross between student code and the checker.
 
 Only JSON primitives cross: arrays become {"__array__": dtype, "shape", "data"} with their bytes in
-base64 (little-endian, so NaN and inf cross as they are and large results cost no float printing), anything that is
-not a number, string, sequence, dict, array or tensor becomes an opaque {"__object__": type name}.
+base64 (little-endian: NaN and inf cross as they are, and large results cost no float printing);
+anything that is not a number, string, sequence, dict, array or tensor becomes an opaque
+{"__object__": type name}.
 Decoding builds fresh NumPy arrays and Python scalars, so nothing a submission defines (its
 ``__eq__``, its subclasses) ever reaches the comparison.
 """

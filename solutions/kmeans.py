@@ -68,22 +68,23 @@ def init_centroids(X, k, rng):
 
 
 def _layout(X):
-    """X laid out once for the assignment step: (XaT, shift, r2).
+    """X laid out once for the assignment step: (XaT, shift, r2, Xc).
 
-    XaT is [X - shift, 1] stored transposed, shape (d + 1, n): blocks of its columns feed one matrix product.
-    shift is the mean point; r2 = max ||x - shift||^2.
+    Xc = X - shift, with shift the mean point; XaT is [Xc, 1] stored transposed, shape (d + 1, n): blocks of
+    its columns feed one matrix product. r2 = max ||x - shift||^2.
     """
     n, d = X.shape
     shift = X.mean(axis=0)
+    Xc = X - shift
     XaT = np.empty((d + 1, n))
-    XaT[:d] = (X - shift).T
+    XaT[:d] = Xc.T
     XaT[d] = 1.0
-    return XaT, shift, float(np.max(np.einsum("dn,dn->n", XaT[:d], XaT[:d])))
+    return XaT, shift, float(np.max(np.einsum("nd,nd->n", Xc, Xc))), Xc
 
 
 def _nearest(X, layout, centroids):
     """Labels of the nearest centroids, ties to the lowest index; layout = _layout(X)."""
-    XaT, shift, r2 = layout
+    XaT, shift, r2, _ = layout
     n = len(X)
     k = len(centroids)
     # ||x - c||^2 = ||x||^2 - 2 x.c + ||c||^2; ||x||^2 is the same for every centroid, so the argmin needs
@@ -221,8 +222,7 @@ def kmeans(X, k, max_iters=100, tol=1e-6, rng=None, init=None):
     else:
         centroids = _validate_centroids(init, X.shape[1], k, name="init")
     # The steps of assign_clusters and update_centroids, on data checked, centred and laid out once.
-    layout = _, shift, _ = _layout(X)
-    Xc = X - shift
+    layout = _, shift, _, Xc = _layout(X)
     total = float(np.einsum("nd,nd->", Xc, Xc))  # sum_i ||x_i - shift||^2
     distortion_history = []
     n_iters = 0
