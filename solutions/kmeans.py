@@ -223,7 +223,6 @@ def kmeans(X, k, max_iters=100, tol=1e-6, rng=None, init=None):
         centroids = _validate_centroids(init, X.shape[1], k, name="init")
     # The steps of assign_clusters and update_centroids, on data checked, centred and laid out once.
     layout = _, shift, _, Xc = _layout(X)
-    total = float(np.einsum("nd,nd->", Xc, Xc))  # sum_i ||x_i - shift||^2
     distortion_history = []
     n_iters = 0
     while n_iters < max_iters:
@@ -236,9 +235,8 @@ def kmeans(X, k, max_iters=100, tol=1e-6, rng=None, init=None):
         new_centroids[filled] = means + shift
         moved = np.linalg.norm(new_centroids - centroids, axis=1).max()  # the largest centroid move
         centroids = new_centroids
-        # J = sum_k sum_{i in k} ||x_i - m_k||^2 = sum_i ||x_i||^2 - sum_k n_k ||m_k||^2 for means m_k,
-        # in the centred frame: O(kd) per iteration instead of a pass over the data
-        distortion_history.append(total - float(np.einsum("k,kd,kd->", counts[filled], means, means)))
+        diff = X - centroids[labels]  # J summed directly: the shortcut via sum_i ||x_i||^2 cancels badly
+        distortion_history.append(float(np.einsum("nd,nd->", diff, diff)))
         if moved <= tol:
             break
     return centroids, _nearest(X, layout, centroids), distortion_history, n_iters

@@ -135,6 +135,42 @@ def test_distortion_history_never_increases(seed):
     assert np.all(np.diff(history) <= 1e-12 * history[:-1])  # slack for rounding only
 
 
+def lloyd_distortions(X, init, n_iters):
+    """J after each of n_iters Lloyd iterations, as a direct sum of squared differences (numpy alone)."""
+    centroids, history = init.copy(), []
+    for _ in range(n_iters):
+        labels = nearest(X, centroids)
+        for j in np.unique(labels):
+            centroids[j] = X[labels == j].mean(axis=0)
+        history.append(((X - centroids[labels]) ** 2).sum())
+    return history
+
+
+def tight_far_clusters(centres, spread, n, seed):
+    rng = np.random.default_rng(seed)
+    centres = np.asarray(centres, dtype=float)
+    return (centres[:, None, :] + spread * rng.normal(size=(len(centres), n, centres.shape[1]))).reshape(
+        -1, centres.shape[1]
+    )
+
+
+@pytest.mark.parametrize(
+    ("centres", "spread", "n"),
+    [
+        pytest.param([[1e4, 1e4], [1e4 + 1, 1e4], [1e4, 1e4 + 1]], 1e-3, 100, id="tight-at-1e4"),
+        pytest.param([[1e4, 0.0], [0.0, 1e4], [-1e4, -1e4]], 1e-3, 100, id="tight-far-apart"),
+        pytest.param([[0.0], [100.0]], 1e-4, 25, id="J-about-5e-7"),
+    ],
+)
+def test_distortion_history_is_the_direct_sum(centres, spread, n):
+    X = tight_far_clusters(centres, spread, n, seed=0)
+    init = X[:: n + 1][: len(centres)] + spread  # one point of each cluster, moved off the data
+    _, _, history, n_iters = kmeans(X, len(centres), tol=0, init=init)
+    expected = lloyd_distortions(X, init, n_iters)
+    assert n_iters >= 2 and all(J > 0 for J in expected)
+    np.testing.assert_allclose(history, expected, rtol=1e-9, atol=0)
+
+
 def test_kmeans_without_init_is_reproducible_with_same_seed():
     X = blobs(0, centers=4)
     a = kmeans(X, 4, rng=np.random.default_rng(7))
