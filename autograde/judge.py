@@ -103,24 +103,37 @@ def as_array(got, what, shape=None, integer=False):
     return array
 
 
+def _magnitude(expected):
+    """The largest finite |expected| (0 if there is none): the scale of the absolute tolerance."""
+    finite = np.abs(np.asarray(expected, dtype=float))
+    finite = finite[np.isfinite(finite)]
+    return float(finite.max()) if finite.size else 0.0
+
+
+def matches(got, expected, rtol=1e-5, atol=1e-8):
+    """Entrywise: equal up to float32 rounding, tolerances scaled by the magnitude of the expected values;
+    an infinity matches only the same infinity, NaN only NaN."""
+    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    with np.errstate(invalid="ignore"):  # inf - inf
+        near = np.abs(got - expected) <= np.abs(expected) * rtol + atol + 1e-6 * _magnitude(expected)
+    return np.where(np.isfinite(expected), near, (got == expected) | (np.isnan(got) & np.isnan(expected)))
+
+
 def close(got, expected, rtol=1e-5, atol=1e-8):
-    """Equal up to float32 rounding: tolerances scale with the magnitude of the expected values."""
-    scale = float(np.max(np.abs(expected))) if np.size(expected) else 0.0
-    return bool(np.allclose(got, expected, rtol=rtol, atol=atol + 1e-6 * scale, equal_nan=True))
+    """Every entry matches (see matches)."""
+    return bool(np.all(matches(got, expected, rtol, atol)))
 
 
 def compare_array(got, expected, what, rtol=1e-5, integer=False):
     """Type, shape, then values of an array result against the expected ndarray."""
     array = as_array(got, what, expected.shape, integer=integer or expected.dtype.kind in "iub")
-    if np.any(np.isnan(array)) and not np.any(np.isnan(expected)):
-        raise Failure(f"{what} contains NaN at {np.argwhere(np.isnan(array))[0].tolist()}")
+    nan = np.isnan(array) & ~np.isnan(expected)
+    if np.any(nan):
+        raise Failure(f"{what} contains NaN at {np.argwhere(nan)[0].tolist()}")
     if integer or expected.dtype.kind in "iub":
         bad = np.argwhere(array != expected)
     else:
-        if close(array, expected, rtol):
-            return array
-        scale = np.abs(expected) * rtol + 1e-8 + 1e-6 * float(np.max(np.abs(expected)))
-        bad = np.argwhere(~(np.abs(array - expected) <= scale))
+        bad = np.argwhere(~matches(array, expected, rtol))
     if len(bad):
         idx = tuple(bad[0])
         where = f"[{', '.join(map(str, idx))}]" if idx else ""
@@ -155,6 +168,16 @@ def compare(got, expected, what="the result", rtol=1e-5):
         if got != expected:
             raise Failure(f"{what} should be {expected!r}; got {describe(got)}")
         return got
+    if isinstance(expected, (CallError, Opaque)):  # a mistaken implementation's error or object: no value to match
+        raise Failure(f"{what} cannot be checked against {expected}")
+    if isinstance(expected, (bool, np.bool_)):
+        if isinstance(got, np.ndarray) and got.shape == () and got.dtype.kind == "b":
+            got = got[()]
+        if not isinstance(got, (bool, np.bool_)):
+            raise Failure(f"{what} must be True or False; got {describe(got)}")
+        if bool(got) != bool(expected):
+            raise Failure(f"{what} should be {bool(expected)}; got {bool(got)}")
+        return bool(got)
     if isinstance(expected, np.ndarray):
         return compare_array(got, expected, what, rtol)
     if isinstance(expected, (list,)):
@@ -168,7 +191,16 @@ def compare(got, expected, what="the result", rtol=1e-5):
 
 
 def same(a, b):
-    """True when two decoded results are equal (for matching a catalogued mistake's output)."""
+    """True when two decoded results are equal (for matching a catalogued mistake's output).
+
+    Two errors are the same when their type and message are; an error is never the same as a value.
+    """
+    if isinstance(a, CallError) or isinstance(b, CallError):
+        return (
+            isinstance(a, CallError)
+            and isinstance(b, CallError)
+            and (a.type_name, a.message) == (b.type_name, b.message)
+        )
     try:
         compare(a, b)
     except Failure:
