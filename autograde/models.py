@@ -3,7 +3,9 @@
 The trace model's parameters and posteriors are dicts that note every call: after e_step, M-step,
 e_step... the parameters hold the log "EMEM...". Its ELBO is scripted: X is the sequence of values
 the ELBO takes after the first, second, ... M-step (the last value repeats), so that the iteration at
-which general_em must stop is known exactly.
+which general_em must stop is known exactly. Before any M-step the ELBO is -inf, below every value
+that follows, as the starting bound is on a real model: a general_em that measures the first gain
+from the start stops where one that measures gains from the first iteration does.
 """
 
 
@@ -18,7 +20,9 @@ def trace_m_step(X, Q):
 
 
 def trace_elbo(X, params, Q):
-    """The scripted ELBO after params["t"] M-steps."""
+    """The scripted ELBO after params["t"] M-steps; -inf before the first."""
+    if params["t"] == 0:
+        return float("-inf")
     return float(X[min(params["t"], len(X)) - 1])
 
 

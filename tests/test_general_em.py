@@ -13,6 +13,11 @@ from scipy.stats import chisquare, multivariate_normal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
+from autograde import fixtures
+from autograde.hidden import general_em as hidden_general_em
+from autograde.judge import judge_case
+from autograde.lessons import general_em as lesson_general_em
+from autograde.models import TRACE_INIT, trace_e_step, trace_elbo, trace_m_step
 from helpers import load_faithful
 from solutions import general_em as reference
 from solutions.general_em import REG_COVAR, general_em, gmm_e_step, gmm_elbo, gmm_initialize, gmm_m_step
@@ -479,6 +484,49 @@ def test_general_em_does_not_modify_init_params(impl):
     assert init.keys() == copies.keys()
     for key in init:
         np.testing.assert_array_equal(init[key], copies[key])
+
+
+# ---- the grader's scripted model (autograde/models.py) -------------------------------------------------
+
+TRACE_CASES = lesson_general_em.GENERAL_EM_CASES + hidden_general_em.CASES["general_em"]
+GENERAL_EM = next(e for e in lesson_general_em.EXERCISES if e.name == "general_em")
+
+
+def general_em_bounding_the_start(X, init_params, e_step, m_step, elbo, max_iters=100, tol=1e-6):
+    """A general_em that also evaluates the bound at the start: the first iteration's gain is measured from
+    there. On a real model that bound is the starting log-likelihood, below the first iteration's ELBO."""
+    params, elbos = init_params, []
+    previous = elbo(X, params, e_step(X, params))
+    for _ in range(max_iters):
+        Q = e_step(X, params)
+        params = m_step(X, Q)
+        elbos.append(float(elbo(X, params, Q)))
+        if elbos[-1] - previous < tol:
+            break
+        previous = elbos[-1]
+    return params, Q, elbos, len(elbos)
+
+
+def test_trace_elbo_before_any_m_step_is_below_every_scripted_value():
+    X = np.array([-3.0, -2.0, -1.0])
+    assert trace_elbo(X, TRACE_INIT, trace_e_step(X, TRACE_INIT)) == -np.inf
+    params = TRACE_INIT
+    for t in range(1, 6):  # after the t-th M-step: X[t - 1], the last value repeating
+        params = trace_m_step(X, trace_e_step(X, params))
+        assert trace_elbo(X, params, None) == X[min(t, len(X)) - 1]
+
+
+@pytest.mark.parametrize("case", TRACE_CASES, ids=lambda case: case.label)
+def test_the_reference_asks_the_trace_elbo_only_after_m_steps(case):
+    X = case.calls[0]["X"]
+    elbos, n_iters = fixtures.run_calls(general_em, case)[0][2:]
+    assert elbos == [X[min(t, len(X)) - 1] for t in range(1, n_iters + 1)]
+
+
+@pytest.mark.parametrize("case", TRACE_CASES, ids=lambda case: case.label)
+def test_a_general_em_that_bounds_the_start_passes_the_trace_cases(case):
+    expected = fixtures.run_calls(general_em, case)
+    judge_case(GENERAL_EM, case, fixtures.run_calls(general_em_bounding_the_start, case), expected)
 
 
 # ---- gmm_initialize ----------------------------------------------------------------------------------
