@@ -68,9 +68,20 @@ def describe(value):
 
 
 def fmt(x):
-    if isinstance(x, (float, np.floating)):
+    """A value as students read it: plain numbers (floats to 6 significant digits), arrays as nested lists."""
+    if isinstance(x, np.ndarray):
+        x = x.tolist()
+    if isinstance(x, (bool, np.bool_)):
+        return str(bool(x))
+    if isinstance(x, Integral):
+        return str(int(x))
+    if isinstance(x, Real):
         return f"{float(x):.6g}"
-    return repr(x.tolist() if isinstance(x, np.ndarray) else x)
+    if isinstance(x, list):
+        return "[" + ", ".join(map(fmt, x)) + "]"
+    if isinstance(x, tuple):
+        return "(" + ", ".join(map(fmt, x)) + ("," if len(x) == 1 else "") + ")"
+    return repr(x)
 
 
 def as_number(got, what, integer=False):
@@ -95,7 +106,7 @@ def as_array(got, what, shape=None, integer=False):
     if array.dtype.kind not in "biuf":
         raise Failure(f"{what} must hold numbers; got {describe(got)}")
     if shape is not None and array.shape != tuple(shape):
-        raise Failure(f"{what} must have shape {tuple(shape)}; got shape {array.shape}")
+        raise Failure(f"{what} must have shape {fmt(tuple(shape))}; got shape {array.shape}")
     if integer:
         if array.dtype.kind == "f" and not np.all(np.isfinite(array) & (array == np.round(array))):
             raise Failure(f"{what} must hold integers; got {describe(got)}")
@@ -185,7 +196,7 @@ def compare(got, expected, what="the result", rtol=1e-5):
     if isinstance(expected, (Integral, np.integer)) and not isinstance(expected, bool):
         value = as_number(got, what, integer=True)
         if value != expected:
-            raise Failure(f"{what} should be {expected}; got {value}")
+            raise Failure(f"{what} should be {fmt(expected)}; got {value}")
         return value
     return compare_number(got, float(expected), what, rtol)
 

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from autograde.judge import CallError, Case, Exercise, Failure, compare, compare_array, judge_case, same
+from autograde import fixtures
+from autograde.judge import CallError, Case, Exercise, Failure, compare, compare_array, fmt, judge_case, same
+from autograde.lessons import NOTEBOOKS, lesson
 from autograde.serial import Opaque
 
 INF, NAN = float("inf"), float("nan")
@@ -87,3 +89,81 @@ def test_the_other_infinity_fails():
 def test_nan_where_a_finite_value_is_expected_fails(expected):
     with pytest.raises(Failure, match=r"x contains NaN at \[2\]"):
         compare_array(np.array([1.0, expected[1], NAN]), np.array(expected), "x")
+
+
+# ---- feedback shows plain numbers --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (np.int64(1), "1"),
+        (np.int32(-2), "-2"),
+        (np.float32(0.1), "0.1"),
+        (np.float64(1 / 3), "0.333333"),
+        (np.bool_(True), "True"),
+        (True, "True"),
+        (np.array([1, 2], dtype=np.int32), "[1, 2]"),
+        (np.array([[0.5, 1 / 3]], dtype=np.float32), "[[0.5, 0.333333]]"),
+        (np.array([True, False]), "[True, False]"),
+        ((np.int64(3),), "(3,)"),
+        ([np.float64(2.0), np.int64(4)], "[2, 4]"),
+        (float("nan"), "nan"),
+    ],
+)
+def test_fmt_writes_plain_numbers(value, text):
+    assert fmt(value) == text
+
+
+@pytest.mark.parametrize(
+    ("expected", "got", "plain"),
+    [
+        (np.int64(1), np.int64(0), ("1", "0")),
+        (np.int32(-2), np.int32(3), ("-2", "3")),
+        (np.float32(0.25), np.float32(0.5), ("0.25", "0.5")),
+        (np.float64(1 / 3), np.float64(2 / 3), ("0.333333", "0.666667")),
+        (np.bool_(True), np.bool_(False), ("True", "False")),
+    ],
+    ids=lambda v: type(v).__name__ if isinstance(v, np.generic) else None,
+)
+def test_messages_about_numpy_scalars_show_plain_numbers(expected, got, plain):
+    messages = []
+    for wrap in (lambda v: v, lambda v: np.array([v]), lambda v: (v,)):
+        with pytest.raises(Failure) as info:
+            compare(wrap(got), wrap(expected))
+        messages.append(info.value.message)
+    assert all("np." not in m for m in messages), messages
+    assert f"should be {plain[0]}; got {plain[1]}" in messages[0]
+    if expected.dtype.kind != "b":  # a bool array holds 0 and 1
+        assert f"expected {plain[0]}, got {plain[1]}" in messages[1]
+
+
+def numpy_typed(value, dtype):
+    """value with its numbers made NumPy scalars and arrays of dtype and moved off (a wrong answer)."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf":
+        return (value + 1).astype(dtype)
+    if isinstance(value, (bool, np.bool_)):
+        return np.bool_(not value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return np.dtype(dtype).type(value + 1)
+    if isinstance(value, (tuple, list)):
+        return type(value)(numpy_typed(v, dtype) for v in value)
+    if isinstance(value, dict):
+        return {k: numpy_typed(v, dtype) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "float32", "bool"])
+@pytest.mark.parametrize("key", list(NOTEBOOKS))
+def test_lesson_feedback_on_numpy_typed_answers_has_no_numpy_reprs(key, dtype):
+    judged = 0
+    for exercise in lesson(key).EXERCISES:
+        for case, expected, _ in fixtures.load(key, exercise.name):
+            if expected is None:
+                continue
+            try:
+                judge_case(exercise, case, [numpy_typed(out, dtype) for out in expected], expected)
+            except Failure as failure:
+                judged += 1
+                assert "np." not in failure.message, failure.message
+    assert judged > 0
