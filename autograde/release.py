@@ -1,5 +1,6 @@
 """python -m autograde release OUT: the student bundle, with no answer anywhere in it."""
 
+import json
 import shutil
 from pathlib import Path
 
@@ -8,7 +9,16 @@ import nbformat
 from autograde.notebooks import NOTEBOOK_DIR, ROOT, read
 from autograde.sandbox import copy_student_library
 
-FILES = ["environment.yaml", "requirements.txt", "pyproject.toml"]
+FILES = ["environment.yaml", "requirements.txt"]
+COMMAND = Path("autograde", "student_cli.py")  # the student's `autograde check NOTEBOOK.ipynb`
+PROJECT = {  # the course's version (pyproject.toml); what the notebooks and the student's command import
+    "name": "em-course-student",
+    "version": "0.1.0",
+    "description": "An open course on clustering and the EM algorithm: the notebooks, their checks and helpers",
+    "readme": "README.md",
+    "requires-python": ">=3.10",
+    "dependencies": ["numpy", "scipy", "matplotlib", "ipywidgets", "ipython", "nbformat", "tqdm"],
+}
 STUDENT_README = """# Clustering and the EM algorithm: student bundle
 
 Open the notebooks in `notebooks/` in order. Each exercise has a stub to fill in and a check cell
@@ -20,6 +30,7 @@ Set up once, then start JupyterLab:
     .venv/bin/jupyter lab notebooks/
 
 or with conda: `conda env create -f environment.yaml`, then `jupyter lab notebooks/`.
+From a terminal, `autograde check notebooks/01_kmeans.ipynb` runs the checks of a saved notebook.
 Hand in the notebooks under their original file names.
 """
 
@@ -39,13 +50,28 @@ def release(out):
         nbformat.write(nb, out / "notebooks" / path.name)
     for name in FILES:
         shutil.copy2(ROOT / name, out / name)
-    text = (ROOT / "pyproject.toml").read_text()
-    # the bundle installs only what it holds
-    (out / "pyproject.toml").write_text(
-        text.replace(
-            '"helpers", "solutions", "autograde", "autograde.lessons", "autograde.hidden", "autograde.mistakes"',
-            '"helpers", "autograde", "autograde.lessons"',
-        )
-    )
+    shutil.copy2(ROOT / COMMAND, out / COMMAND)
+    (out / "pyproject.toml").write_text(toml(pyproject(out)))
     (out / "README.md").write_text(STUDENT_README)
     return out
+
+
+def pyproject(out):
+    """The bundle's pyproject.toml as data: the packages that the bundle at out holds (every folder with an
+    __init__.py), their fixtures and the student's command."""
+    packages = sorted(".".join(init.parent.relative_to(out).parts) for init in out.rglob("__init__.py"))
+    return {
+        "build-system": {"requires": ["setuptools>=61"], "build-backend": "setuptools.build_meta"},
+        "project": PROJECT,
+        "project.scripts": {"autograde": "autograde.student_cli:main"},
+        "tool.setuptools": {"packages": packages},
+        "tool.setuptools.package-data": {"autograde": ["fixtures/*.json"]},
+    }
+
+
+def toml(tables):
+    """TOML text of {table name: {key: string or list of strings}}."""
+    lines = []
+    for name, table in tables.items():
+        lines += [f"[{name}]", *(f"{key} = {json.dumps(value)}" for key, value in table.items()), ""]
+    return "\n".join(lines)

@@ -1,0 +1,94 @@
+"""autograde check NOTEBOOK.ipynb ...: the visible checks of saved notebooks, run outside JupyterLab.
+
+The student's command (the course bundle installs it as ``autograde``). It runs what the grader runs of a
+notebook (the setup cells, the solution cells and your own cells, in order; not the plots, widgets or
+demos), then its check cells, and prints each check's verdict. Exit code 0 when every check passes.
+"""
+
+import argparse
+import contextlib
+import io
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+
+RUN_ROLES = ("setup", "solution", "student")
+
+
+def role(cell):
+    """setup | solution | check | course | student | markdown, as the grader sees the cell
+    (autograde.notebooks.role, which the student bundle does not hold)."""
+    if cell.get("cell_type") != "code":
+        return "markdown"
+    meta = cell.get("metadata", {})
+    nb = meta.get("nbgrader") or {}
+    if not isinstance(nb, dict):
+        nb = {}
+    if nb.get("solution"):
+        return "solution"
+    if nb.get("grade"):
+        return "check"
+    if "setup" in (meta.get("tags") or []):
+        return "setup"
+    return "course" if nb else "student"
+
+
+class _NoIPython:
+    """get_ipython() for the cells' %magics (%matplotlib inline): they do nothing here."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+def check_notebook(nb):
+    """Run the cells of nb that the grader runs, then each check cell, printing the verdicts; the number that failed."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    transform = TransformerManager().transform_cell
+    namespace = {"__name__": "__main__", "get_ipython": _NoIPython}
+    failed = 0
+    for index, cell in enumerate(nb.cells):
+        kind = role(cell)
+        if kind in RUN_ROLES:
+            try:
+                with contextlib.redirect_stdout(io.StringIO()):  # what the cells print is not a verdict
+                    exec(compile(transform(cell.source), f"<cell {index}>", "exec"), namespace)
+            except Exception as exc:
+                print(f"  cell {index} raised {type(exc).__name__}: {exc}")
+        elif kind == "check":
+            try:
+                exec(compile(cell.source, f"<cell {index}>", "exec"), namespace)
+            except AssertionError as exc:
+                failed += 1
+                print(exc)
+            except Exception as exc:
+                failed += 1
+                print(f"✘ {cell.source.strip()}: {type(exc).__name__}: {exc}")
+    return failed
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="autograde", description="The course's checks, outside JupyterLab.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="run the visible checks of saved notebooks")
+    check.add_argument(
+        "notebooks", nargs="+", type=Path, help="notebooks of the course, e.g. notebooks/01_kmeans.ipynb"
+    )
+    args = parser.parse_args(argv)
+    os.environ.setdefault("MPLBACKEND", "Agg")  # no plot window
+    failed = 0
+    for path in args.notebooks:
+        try:
+            nb = nbformat.read(path, as_version=4)
+        except (OSError, ValueError) as exc:
+            print(f"error: {path} is not a readable notebook ({exc})", file=sys.stderr)
+            return 2
+        print(path.name)
+        failed += check_notebook(nb)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
