@@ -78,6 +78,11 @@ def test_a_different_entry_next_to_infinities_and_nans_fails(got, wrong):
         compare_array(np.array(got), np.array([1.0, INF, NAN]), "x")
 
 
+def test_an_infinity_does_not_widen_the_tolerance_of_the_finite_entries():
+    with pytest.raises(Failure, match=r"1 of 2 entries of x are wrong; e\.g\. x\[0\]: expected 1, got 100"):
+        compare_array(np.array([100.0, INF]), np.array([1.0, INF]), "x")
+
+
 def test_the_other_infinity_fails():
     with pytest.raises(Failure):
         compare(-INF, INF)
