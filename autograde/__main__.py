@@ -58,7 +58,7 @@ def main(argv=None):
 
         if args.check:
             bad = fx.stale()
-            print("stale fixtures: " + ", ".join(bad) if bad else "fixtures are up to date")
+            print("\n".join(f"stale fixture {key}: {where}" for key, where in bad.items()) or "fixtures are up to date")
             return 1 if bad else 0
         fx.write_all()
         print(f"wrote {fx.FIXTURES}")

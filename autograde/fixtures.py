@@ -5,6 +5,8 @@ import importlib
 import json
 from pathlib import Path
 
+import numpy as np
+
 from autograde.judge import CallError, Case
 from autograde.lessons import NOTEBOOKS, lesson
 from autograde.serial import call, decode, encode
@@ -78,13 +80,67 @@ def write_all():
         (FIXTURES / f"{key}.json").write_text(dump(build(key)))
 
 
+def tolerance(dtype):
+    """(rtol, atol as a fraction of the array's largest finite magnitude) for floats of dtype: far below
+    the checks' rtol of 1e-5, far above the last bits that BLAS kernels, thread counts and CPUs change
+    (float32, torch's results, in units of its own resolution)."""
+    eps = float(np.finfo(dtype).eps)
+    return max(1e-9, 4 * eps), max(1e-12, 4 * eps)
+
+
+def same_values(a, b):
+    """Numbers of one dtype and shape: integers and booleans equal, floats within tolerance (NaN equals
+    NaN, inf the same inf)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if b.dtype.kind != "f":
+        return bool(np.array_equal(a, b))
+    rtol, atol = tolerance(b.dtype)
+    scale = float(np.abs(b[np.isfinite(b)]).max(initial=0.0))
+    return bool(np.allclose(a, b, rtol=rtol, atol=atol * scale, equal_nan=True))
+
+
+NUMBERS = {"__array__": "data", "__scalar__": "value"}  # encoded NumPy values: the key that holds the numbers
+
+
+def difference(stored, fresh, where="document"):
+    """Where two fixture documents first differ as the checker tells values apart, or None: structure,
+    labels, dtypes, shapes, integers, booleans and strings exactly, floats (in arrays too) by same_values."""
+    if type(stored) is not type(fresh):
+        return f"{where}: {type(stored).__name__} vs {type(fresh).__name__}"
+    if isinstance(stored, dict):
+        if stored.keys() != fresh.keys():
+            return f"{where}: keys {sorted(stored)} vs {sorted(fresh)}"
+        numbers = next((NUMBERS[tag] for tag in NUMBERS if tag in stored), None)
+        found = first_difference((stored[k], fresh[k], f"{where}/{k}") for k in stored if k != numbers)
+        if found is None and numbers is not None and not same_values(decode(fresh), decode(stored)):
+            found = f"{where}: values differ"
+        return found
+    if isinstance(stored, list):
+        if len(stored) != len(fresh):
+            return f"{where}: {len(stored)} vs {len(fresh)} items"
+        if stored and all(type(x) is float for x in stored + fresh):  # judged as one array, as the checker does
+            return None if same_values(fresh, stored) else f"{where}: values differ"
+        return first_difference((x, y, f"{where}/{i}") for i, (x, y) in enumerate(zip(stored, fresh)))
+    if type(stored) is float:
+        return None if same_values(fresh, stored) else f"{where}: {stored!r} vs {fresh!r}"
+    return None if stored == fresh else f"{where}: {stored!r} vs {fresh!r}"
+
+
+def first_difference(triples):
+    """The first difference(stored, fresh, where) that is not None, or None."""
+    return next((found for found in (difference(*t) for t in triples) if found is not None), None)
+
+
 def stale():
-    """Names of fixture files that differ from what solutions/ generates now."""
-    return [
-        key
-        for key in NOTEBOOKS
-        if not (FIXTURES / f"{key}.json").exists() or (FIXTURES / f"{key}.json").read_text() != dump(build(key))
-    ]
+    """{lesson: where its stored fixture first differs from what solutions/ generates now} (see difference)."""
+    found = {}
+    for key in NOTEBOOKS:
+        path = FIXTURES / f"{key}.json"
+        fresh = json.loads(dump(build(key)))
+        where = difference(json.loads(path.read_text()), fresh) if path.exists() else "the file is missing"
+        if where is not None:
+            found[key] = where
+    return found
 
 
 def load(key, name):

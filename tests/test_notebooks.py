@@ -19,17 +19,22 @@ def student(key):
     return nbformat.read(NOTEBOOK_DIR / NOTEBOOKS[key], as_version=4)
 
 
+KERNEL_ENV = {
+    "FAST": "1",  # heavy cells run small
+    "OPENBLAS_NUM_THREADS": "1",  # small matrices: threads only contend on a shared machine
+    "OMP_NUM_THREADS": "1",  # torch's threads too
+}
+
+
 def execute(nb, allow_errors=False):
-    os.environ["FAST"] = "1"  # the kernel inherits it: heavy cells run small
-    os.environ["OPENBLAS_NUM_THREADS"] = "1"  # small matrices: threads only contend on a shared machine
-    os.environ["OMP_NUM_THREADS"] = "1"  # torch's threads too
+    """Run nb in a fresh kernel whose environment is this one with KERNEL_ENV (this one is left as it is)."""
     NotebookClient(
         nb,
         timeout=300,
         kernel_name="python3",
         allow_errors=allow_errors,
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
-    ).execute()
+    ).execute(env={**os.environ, **KERNEL_ENV})
     return nb
 
 
@@ -40,6 +45,17 @@ def text_of(cell):
         if o.output_type == "error":
             out.append(f"{o.ename}: {o.evalue}")
     return "\n".join(out)
+
+
+def test_execute_sets_the_kernel_environment_and_leaves_this_one_alone():
+    before = dict(os.environ)
+    keys = sorted(KERNEL_ENV)
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(f"import os; print([os.environ.get(k) for k in {keys}])")]
+    )
+    execute(nb)
+    assert text_of(nb.cells[0]).strip() == str([KERNEL_ENV[k] for k in keys])
+    assert dict(os.environ) == before
 
 
 @pytest.mark.parametrize("key", LESSONS)
@@ -78,7 +94,7 @@ def test_exercises_match_solutions_and_autograde(key):
 
 
 def test_fixtures_are_in_step_with_solutions():
-    assert fixtures.stale() == [], "run `make fixtures` (python -m autograde fixtures) and commit the result"
+    assert fixtures.stale() == {}, "run `make fixtures` (python -m autograde fixtures) and commit the result"
 
 
 @pytest.mark.slow

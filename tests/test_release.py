@@ -96,8 +96,8 @@ def test_check_cells_run_in_the_bundle(bundle):
     nb.cells.insert(
         0,
         nbformat.v4.new_code_cell(
-            f"import sys; sys.path.insert(0, {str(bundle)!r}); sys.path = [p for p in sys.path "
-            f"if not p.endswith('main') and '__editable__' not in p]\n"
+            f"import os, sys; sys.path.insert(0, {str(bundle)!r}); sys.path = [p for p in sys.path "
+            f"if os.path.realpath(p) != {str(ROOT)!r} and '__editable__' not in p]\n"
             "import autograde, helpers; assert autograde.__file__.startswith(sys.path[0]), autograde.__file__"
         ),
     )
