@@ -16,7 +16,19 @@ def main(argv=None):
     grade.add_argument("path", help="folder with one sub-folder per student, or a single .ipynb")
     grade.add_argument("--out", help="gradebook CSV (default: gradebook.csv for a folder; none for one notebook)")
     grade.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: all cores)")
-    grade.add_argument("--timeout", type=float, default=None, help="seconds per exercise (default: 20)")
+    grade.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="seconds per exercise (default: 20); a notebook gets 180 s or three times this, whichever is more",
+    )
+    grade.add_argument(
+        "--isolation",
+        choices=["kernel", "none"],
+        default=None,
+        help="kernel (the default): student code runs in a bubblewrap sandbox, and grading refuses where it "
+        "cannot; none: without isolation, said in every output (a self-check of one notebook falls back to it)",
+    )
     grade.add_argument("--shard", metavar="I/N", help="grade only shard I of N (every N-th student, from the I-th)")
 
     merge = sub.add_parser("merge", help="join shard gradebooks into one gradebook")

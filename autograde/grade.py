@@ -2,6 +2,7 @@
 
 import csv
 import importlib
+import math
 import os
 import re
 import sys
@@ -64,9 +65,11 @@ def discover(path):
 class Grader:
     """Grades notebooks against the hidden and visible cases; reference outputs computed once."""
 
-    def __init__(self, limits=None):
+    def __init__(self, limits=None, isolation="kernel"):
         self.limits = limits or sandbox.Limits()
-        self.library = sandbox.Library()
+        self.library = sandbox.Library(isolation)
+        self.isolated = isolation == "kernel"
+        self.root = None  # the class folder: submissions below it are read through no symbolic link
         self._cases, self._lock = {}, threading.Lock()
 
     def close(self):
@@ -103,7 +106,7 @@ class Grader:
         if path is None:
             return all_zero("not submitted")
         try:
-            nb = notebooks.read(path)
+            nb = notebooks.read(path, root=self.root or Path(path).parent)
         except (ValueError, OSError) as exc:
             return all_zero(f"the notebook could not be graded: {exc}")
         try:
@@ -112,16 +115,17 @@ class Grader:
             return all_zero(f"internal grading error ({type(exc).__name__}: {exc}); please report it")
 
     def _grade(self, student, filename, key, nb):
-        calls, index = [], {}
+        calls, uses = [], {}
         for ex, cases in self.cases(key):
+            uses[ex.name] = ex.uses
             for ci, (case, _, _) in enumerate(cases):
-                for k, kwargs in enumerate(case.calls):
-                    call_id = f"{ex.name}/{ci}/{k}"
-                    calls.append((call_id, ex.name, kwargs))
-                    index[call_id] = (ex.name, ci, k)
-        run = sandbox.run(notebooks.graded_cells(nb), calls, self.library, self.limits, oracle=self.oracle(key))
-        details = [f"cell {i}: {msg}" for i, msg in sorted(run.cell_errors.items())]
-        details += [note for note in run.notes if not note.startswith("cell ")]  # timeouts, crashes
+                # k: torch's seed, as in the notebook's check (the seed differs between the calls of a case)
+                calls += [(f"{ex.name}/{ci}/{k}", ex.name, kwargs, k) for k, kwargs in enumerate(case.calls)]
+        cells = notebooks.graded_cells(nb)
+        run = sandbox.run(cells, calls, self.library, self.limits, oracle=self.oracle(key), uses=uses)
+        labels = dict((i, sandbox.cell_label(source)) for i, source in cells)
+        details = [f"{labels[i]}: {msg}" for i, msg in sorted(run.cell_errors.items())]
+        details += run.notes  # timeouts, crashes
         results = []
         for ex, cases in self.cases(key):
             got_by_case = [
@@ -134,10 +138,10 @@ class Grader:
     def _judge(self, student, filename, ex, cases, got_by_case, details):
         for ci, ((case, expected, wrong), got) in enumerate(zip(cases, got_by_case)):
             error = next((g for g in got if isinstance(g, CallError)), None)
-            if error is not None and error.type_name in ("NotImplementedError", "NameError", "GraderStopped"):
+            if error is not None and error.type_name in ("NotImplementedError", "Missing", "GraderStopped"):
                 reason = {
                     "NotImplementedError": f"✘ {ex.name}: not implemented (it still raises NotImplementedError)",
-                    "NameError": f"✘ {ex.name}: the notebook defines no function called {ex.name} "
+                    "Missing": f"✘ {ex.name}: the notebook defines no function called {ex.name} "
                     "(keep the name given in the exercise)",
                 }.get(error.type_name, f"✘ {ex.name}: stopped by the grader: {error.message}")
                 return Result(student, filename, ex.name, 0, ex.points, reason, details="\n".join(details))
@@ -168,9 +172,14 @@ def write_gradebook(rows, out):
     os.replace(tmp, out)
 
 
-def feedback_text(student, results):
+NOT_ISOLATED = "WARNING: graded with --isolation none: student code ran without the kernel sandbox."
+
+
+def feedback_text(student, results, isolated=True):
     """A student's feedback in Markdown: per notebook, each exercise's score and what failed."""
     lines = [f"# Feedback for {student}", ""]
+    if not isolated:
+        lines += [f"**{NOT_ISOLATED}**", ""]
     total = sum(r.score for r in results)
     lines += [f"Total: **{total:g} / {sum(r.max_score for r in results):g}** points", ""]
     for filename in dict.fromkeys(r.notebook for r in results):
@@ -222,17 +231,24 @@ def parse_shard(text):
     return i, n
 
 
+def limits_for(timeout=None):
+    """The sandbox's limits with --timeout seconds per exercise: a notebook has room for three of them."""
+    limits = sandbox.Limits()
+    if timeout is not None:
+        limits.exercise_seconds = timeout
+        limits.notebook_seconds = max(limits.notebook_seconds, 3 * timeout)
+    return limits
+
+
 def main(args):
     path = Path(args.path)
     if not path.exists():
         print(f"error: {path} does not exist", file=sys.stderr)
         return 2
-    limits = sandbox.Limits()
-    if args.timeout is not None:
-        if args.timeout <= 0:
-            print("error: --timeout must be positive", file=sys.stderr)
-            return 2
-        limits.exercise_seconds = args.timeout
+    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
+        print("error: --timeout must be a positive number of seconds", file=sys.stderr)
+        return 2
+    limits = limits_for(args.timeout)
     jobs = args.jobs or os.cpu_count() or 1
     if jobs < 1:
         print("error: --jobs must be at least 1", file=sys.stderr)
@@ -261,7 +277,19 @@ def main(args):
         graded = [f for f in NOTEBOOKS.values() if any(f in mine for mine in found.values())]
         students = list(found)[shard[0] - 1 :: shard[1]] if shard else list(found)  # found is sorted
         tasks = {(s, f): found[s].get(f) for s in students for f in graded}
-    grader = Grader(limits)
+    isolation = args.isolation
+    if isolation != "none":
+        try:
+            sandbox.check_isolation()
+            isolation = "kernel"
+        except sandbox.SandboxError as exc:
+            if isolation == "kernel" or not path.is_file():
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            isolation = "none"  # a student's self-check of one notebook may run without it
+            print(f"note: {exc}; this self-check runs without isolation", file=sys.stderr)
+    grader = Grader(limits, isolation)
+    grader.root = None if path.is_file() else path
     results = {}
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -280,7 +308,7 @@ def main(args):
     ordered = [r for key in tasks for r in results[key]]  # students sorted, notebooks in course order
     rows = [r.row() for r in ordered]
     if path.is_file():
-        print(feedback_text(path.name, ordered))
+        print(feedback_text(path.name, ordered, grader.isolated))
         if args.out:
             write_gradebook(rows, Path(args.out))
         return 0
@@ -290,9 +318,11 @@ def main(args):
     feedback_dir.mkdir(parents=True, exist_ok=True)
     for student in dict.fromkeys(r.student for r in ordered):
         (feedback_dir / f"{student}.md").write_text(
-            feedback_text(student, [r for r in ordered if r.student == student])
+            feedback_text(student, [r for r in ordered if r.student == student], grader.isolated)
         )
     print(summary(rows))
+    if not grader.isolated:
+        print(f"\n{NOT_ISOLATED}")
     where = f" (shard {shard[0]}/{shard[1]} of a class of {len(found)})" if shard else ""
     print(
         f"\ngraded {len(students)} student(s){where}, {len(tasks)} notebook(s): "

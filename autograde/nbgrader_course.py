@@ -116,6 +116,7 @@ def _grade_file(path):
     with tempfile.TemporaryDirectory(prefix="autograde-nbgrader-") as tmp:
         out = Path(tmp) / "gradebook.csv"
         command = [sys.executable, "-I", "-m", "autograde", "grade", str(path), "--out", str(out), "--jobs", "1"]
+        command += ["--isolation", "kernel"]  # grading for credit: never without the sandbox
         proc = subprocess.run(command, capture_output=True, text=True, cwd=tmp, timeout=600)
         if proc.returncode != 0 or not out.exists():
             raise RuntimeError(f"the grader failed on {path.name}: {proc.stderr.strip()[-500:]}")

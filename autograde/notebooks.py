@@ -3,7 +3,9 @@
 import ast
 import importlib
 import inspect
+import os
 import re
+import stat
 from pathlib import Path
 
 import nbformat
@@ -13,6 +15,7 @@ from autograde.lessons import NOTEBOOKS
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 RUN_ROLES = ("setup", "solution", "student")  # what the grader executes of a submission
+MAX_BYTES = 20 << 20  # the largest submitted notebook the grader reads
 
 
 def role(cell):
@@ -32,13 +35,45 @@ def role(cell):
     return "course" if nb else "student"
 
 
-def read(path):
-    """Read and validate a notebook; ValueError with the reason if it is not one."""
+class Refused(ValueError):
+    """A submitted file the grader does not read (the reason is the message)."""
+
+
+def _untrusted_text(path, root):
+    """The text of a submitted file: a regular file below root reached through no symbolic link, opened
+    without blocking (a FIFO cannot hold the grader), at most MAX_BYTES."""
+    path, root = Path(path), Path(root)
+    for part in [path, *path.parents]:
+        if part == root or root not in part.parents:
+            break
+        if part.is_symlink():
+            raise Refused(f"{part.relative_to(root)} is a symbolic link, not a file handed in: not graded")
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise Refused("not a regular file")
+        if info.st_size > MAX_BYTES:
+            raise Refused(f"larger than {MAX_BYTES >> 20} MB, the most the grader reads of a notebook")
+        data = f.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise Refused(f"larger than {MAX_BYTES >> 20} MB, the most the grader reads of a notebook")
+    return data.decode("utf-8", errors="replace")
+
+
+def read(path, root=None):
+    """Read and validate a notebook; ValueError with the reason if it is not one. With root, path is a
+    submission: untrusted bytes (see _untrusted_text)."""
     try:
-        nb = nbformat.read(path, as_version=4)
+        if root is None:
+            nb = nbformat.read(path, as_version=4)
+        else:
+            nb = nbformat.reads(_untrusted_text(path, root), as_version=4)
     except FileNotFoundError:
         raise
-    except Exception as exc:  # JSON errors, wrong nbformat, empty file
+    except Refused:
+        raise
+    except Exception as exc:  # JSON errors, wrong nbformat, empty file, nesting too deep
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         raise ValueError(f"not a readable notebook ({reason})") from None
     try:

@@ -10,7 +10,6 @@ from autograde.notebooks import NOTEBOOK_DIR, ROOT, read
 from autograde.sandbox import copy_student_library
 
 FILES = ["environment.yaml", "requirements.txt"]
-COMMAND = Path("autograde", "student_cli.py")  # the student's `autograde check NOTEBOOK.ipynb`
 PROJECT = {  # the course's version (pyproject.toml); what the notebooks and the student's command import
     "name": "em-course-student",
     "version": "0.1.0",
@@ -50,7 +49,6 @@ def release(out):
         nbformat.write(nb, out / "notebooks" / path.name)
     for name in FILES:
         shutil.copy2(ROOT / name, out / name)
-    shutil.copy2(ROOT / COMMAND, out / COMMAND)
     (out / "pyproject.toml").write_text(toml(pyproject(out)))
     (out / "README.md").write_text(STUDENT_README)
     return out

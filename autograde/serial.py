@@ -96,7 +96,10 @@ def decode(data):
     if "__float__" in data:
         return float(data["__float__"])
     if "__scalar__" in data:
-        return np.dtype(data["__scalar__"]).type(_unfloat(data["value"]))
+        dtype = np.dtype(data["__scalar__"])
+        if dtype.kind not in "biuf":
+            raise ValueError(f"not an encoded number: dtype {dtype}")
+        return dtype.type(_unfloat(data["value"]))
     if "__tuple__" in data:
         return tuple(decode(v) for v in data["__tuple__"])
     if "__dict__" in data:

@@ -32,7 +32,7 @@ HOSTILE = {
     },
     "memory-bomb": {
         "update_centroids": "def update_centroids(X, labels, centroids):\n"
-        "    blocks = [bytearray(10**9) for _ in range(100)]\n"
+        "    blocks = [bytearray(10**10) for _ in range(100)]\n"
     },
     "os-exit-in-function": {
         "compute_distortion": "import os\n\ndef compute_distortion(X, centroids, labels):\n    os._exit(0)\n"
@@ -223,13 +223,15 @@ def test_hostile_feedback_says_what_happened(graded):
     assert "KeyboardInterrupt" in graded["keyboard-interrupt"]["assign_clusters"].feedback
     assert "Same object" in graded["always-equal"]["assign_clusters"].feedback
     assert "ModuleNotFoundError" in graded["imports-solutions"]["compute_distortion"].feedback
-    assert "does not allow reading" in graded["reads-solutions"]["compute_distortion"].feedback
-    assert "does not allow" in graded["spawns-process"]["compute_distortion"].feedback
+    assert "FileNotFoundError" in graded["reads-solutions"]["compute_distortion"].feedback
+    assert "PermissionError" in graded["spawns-process"]["compute_distortion"].feedback
     assert "time limit" in graded["loop-at-top-level"]["kmeans"].details
     assert "time limit" in graded["ignores-interrupts"]["kmeans"].details
     assert "SystemExit" in graded["sys-exit-in-function"]["update_centroids"].feedback
-    assert "does not allow ctypes" in graded["segfault"]["init_centroids"].feedback
-    assert "segmentation fault" in graded["segfault-native"]["init_centroids"].feedback
+    assert "segmentation fault" in graded["segfault"]["init_centroids"].feedback
+    # faulthandler._sigsegv() raises SIGSEGV itself: the runner is the init of its PID namespace, which the
+    # kernel does not kill by a signal it sends itself, so the call returns None (scored 0, see above)
+    assert "got None" in graded["segfault-native"]["init_centroids"].feedback
     assert "output limit" in graded["prints-gigabytes"]["compute_distortion"].feedback
 
 
@@ -243,7 +245,7 @@ def test_unreadable_notebook_still_yields_its_rows(graded, student):
 def test_vandal_cannot_touch_other_submissions(graded):
     assert scores(graded["victim"]) == full_except()
     assert scores(graded["vandal"]) == full_except()
-    assert "does not allow writing" in graded["vandal"]["kmeans"].details
+    assert "FileNotFoundError" in graded["vandal"]["kmeans"].details
 
 
 def test_renamed_function_is_reported(graded):
