@@ -11,28 +11,11 @@ from pathlib import Path
 import nbformat
 
 from autograde.lessons import NOTEBOOKS
+from autograde.student_cli import RUN_ROLES, role  # the bundle's command runs what the grader runs
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
-RUN_ROLES = ("setup", "solution", "student")  # what the grader executes of a submission
 MAX_BYTES = 20 << 20  # the largest submitted notebook the grader reads
-
-
-def role(cell):
-    """setup | solution | check | course (plots, widgets, try-it: not graded) | student | markdown."""
-    if cell.get("cell_type") != "code":
-        return "markdown"
-    meta = cell.get("metadata", {})
-    nb = meta.get("nbgrader") or {}
-    if not isinstance(nb, dict):
-        nb = {}
-    if nb.get("solution"):
-        return "solution"
-    if nb.get("grade"):
-        return "check"
-    if "setup" in (meta.get("tags") or []):
-        return "setup"
-    return "course" if nb else "student"
 
 
 class Refused(ValueError):

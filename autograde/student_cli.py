@@ -14,12 +14,11 @@ from pathlib import Path
 
 import nbformat
 
-RUN_ROLES = ("setup", "solution", "student")
+RUN_ROLES = ("setup", "solution", "student")  # what the grader executes of a submission
 
 
 def role(cell):
-    """setup | solution | check | course | student | markdown, as the grader sees the cell
-    (autograde.notebooks.role, which the student bundle does not hold)."""
+    """setup | solution | check | course (plots, widgets, try-it: not graded) | student | markdown."""
     if cell.get("cell_type") != "code":
         return "markdown"
     meta = cell.get("metadata", {})

@@ -1,6 +1,7 @@
 """Submissions for the grader tests: the lesson notebook solved, with some cells replaced or added."""
 
 import importlib
+from pathlib import Path
 
 import nbformat
 
@@ -33,3 +34,15 @@ def mistaken_sources(key="kmeans"):
         for ex in lesson(key).EXERCISES
         for mid in ex.mistakes
     }
+
+
+def processes_of(library):
+    """Processes still running from a grading run's library (the sandbox and whatever it forked)."""
+    alive = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and str(library).encode() in (proc / "cmdline").read_bytes():
+                alive.append(proc.name)
+        except OSError:  # it ended meanwhile
+            pass
+    return alive

@@ -16,7 +16,7 @@ from autograde.__main__ import main as cli
 from autograde.lessons import lesson
 from autograde.notebooks import function_source
 from tests import alternatives
-from tests.submissions import add_cell, mistaken_sources, solved, student_notebook
+from tests.submissions import add_cell, mistaken_sources, processes_of, solved, student_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = {ex.name: ex for ex in lesson("kmeans").EXERCISES}
@@ -157,18 +157,6 @@ def graded(tmp_path_factory):
     assert victim.read_bytes() == before, "a submission changed another student's file"
     assert not processes_of(grader.library.path), "a process outlived grading"
     return rows
-
-
-def processes_of(library):
-    """Processes still running from a grading run's library (the sandbox and whatever it forked)."""
-    alive = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and str(library).encode() in (proc / "cmdline").read_bytes():
-                alive.append(proc.name)
-        except OSError:  # it ended meanwhile
-            pass
-    return alive
 
 
 def scores(rows):

@@ -17,7 +17,7 @@ from autograde import grade, sandbox
 from autograde.lessons import lesson
 from autograde.notebooks import function_source
 from tests import alternatives
-from tests.submissions import add_cell, solved, student_notebook
+from tests.submissions import add_cell, processes_of, solved, student_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 NB = "01_kmeans.ipynb"
@@ -158,17 +158,6 @@ def attacker(cell):
     """The untouched stubs with the attack in a cell of its own before them, and again after them."""
     nb = add_cell(student_notebook(), cell, before_solutions=True)
     return add_cell(nb, cell)
-
-
-def processes_of(library):
-    alive = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and str(library).encode() in (proc / "cmdline").read_bytes():
-                alive.append(proc.name)
-        except OSError:
-            pass
-    return alive
 
 
 @pytest.fixture(scope="module")
