@@ -14,6 +14,7 @@ import nbformat
 import pytest
 
 from autograde import grade, sandbox
+from autograde.__main__ import main as cli
 from autograde.lessons import lesson
 from autograde.notebooks import function_source
 from tests import alternatives
@@ -372,3 +373,43 @@ def test_the_seccomp_program_is_well_formed():
             if code in (0x15, 0x35, 0x45):  # jumps land inside the program
                 assert i + 1 + max(jt, jf) < len(prog), f"{machine}: jump {i} leaves the program"
         assert prog[-1][0] == 0x06 and json.dumps(prog)
+
+
+# ------------------------------------------------------------------ submissions as untrusted bytes
+def test_links_fifos_and_huge_files_are_refused_with_a_reason(tmp_path):
+    folder = tmp_path / "class"
+    for student in ("link", "fifo", "huge", "linked-folder", "fine"):
+        (folder / student).mkdir(parents=True)
+    nbformat.write(solved(), folder / "fine" / NB)
+    (folder / "link" / NB).symlink_to(folder / "fine" / NB)
+    os.mkfifo(folder / "fifo" / NB)
+    (folder / "huge" / NB).write_bytes(b" " * (21 << 20))
+    (folder / "linked-folder").rmdir()
+    (folder / "linked-folder").symlink_to(folder / "fine")
+    grader = grade.Grader(LIMITS)
+    try:
+        found = grade.discover(folder)
+        grader.root = folder
+        rows = {s: grader.grade(s, NB, nbs.get(NB)) for s, nbs in found.items()}
+    finally:
+        grader.close()
+    reasons = {s: rs[0].feedback for s, rs in rows.items()}
+    assert "symbolic link" in reasons["link"] and "symbolic link" in reasons["linked-folder"]
+    assert "regular file" in reasons["fifo"] and "20 MB" in reasons["huge"]
+    assert all(r.score == 0 for s in ("link", "fifo", "huge", "linked-folder") for r in rows[s])
+    assert sum(r.score for r in rows["fine"]) == sum(EXERCISES.values())
+
+
+def test_without_the_sandbox_grading_refuses_unless_told(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "class"
+    (folder / "alice").mkdir(parents=True)
+    nbformat.write(solved(), folder / "alice" / NB)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(sandbox.SandboxError, match="apt-get install bubblewrap"):
+        sandbox.check_isolation()
+    out = tmp_path / "out" / "gradebook.csv"
+    assert cli(["grade", str(folder), "--out", str(out)]) == 2
+    assert "--isolation none" in capsys.readouterr().err and not out.exists()
+    assert cli(["grade", str(folder), "--out", str(out), "--isolation", "none", "--jobs", "1"]) == 0
+    assert grade.NOT_ISOLATED in capsys.readouterr().out
+    assert grade.NOT_ISOLATED in (out.parent / "feedback" / "alice.md").read_text()
