@@ -451,7 +451,8 @@ def _attempt(cells, calls, library, limits, budget, result, oracle, uses, labels
         kind, ident, why = stop.args[0]
         if why is None:  # the runner's pipe closed: how did it end?
             try:
-                status, pid = zygote.end(pid, grace=5), None
+                grace = min(5.0, max(0.0, budget.deadline - time.monotonic()))  # within the notebook's limit
+                status, pid = zygote.end(pid, grace=grace), None
                 why = _describe_exit(status)
             except ZygoteGone as exc:
                 why = f"the process ended ({exc})"
