@@ -1,8 +1,6 @@
 """Lesson 3, Gaussian mixtures: the exercises, their visible cases, how each is judged, and known mistakes."""
 
 import numpy as np
-from scipy.special import logsumexp
-from scipy.stats import multivariate_normal
 
 from autograde.judge import Case, Exercise, Failure, Mistake, as_array, close, compare, compare_array, describe, fmt
 from autograde.serial import RngSeed
@@ -244,12 +242,6 @@ def _near(got, expected, what):
     scale = float(np.max(np.abs(expected)))
     if not np.allclose(array, expected, rtol=1e-3, atol=1e-4 * max(scale, 1.0)):
         compare_array(array, expected, what, rtol=1e-3)
-    return array
-
-
-def _loglik(X, phi, mu, Sigma):
-    log_prob = [np.log(p) + multivariate_normal(m, S).logpdf(X) for p, m, S in zip(phi, mu, Sigma)]
-    return float(logsumexp(np.reshape(log_prob, (len(phi), len(X))), axis=0).sum())
 
 
 def judge_em_mog(case, got, expected):
@@ -289,19 +281,12 @@ def judge_em_mog(case, got, expected):
             f"the log-likelihood must never decrease under EM; logliks[{t + 1}] = {fmt(logliks[t + 1])} "
             f"< logliks[{t}] = {fmt(logliks[t])}"
         )
-    phi = _near(phi, exp_phi, "phi")
-    mu = _near(mu, exp_mu, "mu")
-    Sigma = _near(Sigma, exp_Sigma, "Sigma")
-    _near(w, exp_w, "w")
+    for value, exp, what in ((phi, exp_phi, "phi"), (mu, exp_mu, "mu"), (Sigma, exp_Sigma, "Sigma"), (w, exp_w, "w")):
+        _near(value, exp, what)
     if abs(n_iters - exp_iters) > 1:
         raise Failure(f"it should run {exp_iters} iterations (one more or less is accepted); ran {n_iters}")
     if not close(logliks[-1], exp_logliks[-1], rtol=1e-6):
         raise Failure(f"the last log-likelihood should be {fmt(exp_logliks[-1])}; got {fmt(logliks[-1])}")
-    final = _loglik(np.asarray(call["X"], dtype=float), phi, mu, Sigma)
-    if not close(logliks[-1], final, rtol=1e-6):
-        raise Failure(
-            f"logliks[-1] = {fmt(logliks[-1])} is not the log-likelihood of the returned parameters ({fmt(final)})"
-        )
     elbos = as_array(elbos, "elbos")
     if elbos.shape != (n_iters,):
         raise Failure(f"elbos must hold one ELBO per iteration, {n_iters} values; got shape {elbos.shape}")
