@@ -25,15 +25,17 @@ lab: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
-# make grade SUBMISSIONS=path/to/submissions  ->  gradebook.csv and feedback/
+# make grade SUBMISSIONS=path/to/submissions [STRICT=1]  ->  gradebook.csv, skipped.csv and feedback/
+# (STRICT=1: exit 1 when the class folder looks wrong)
 SUBMISSIONS ?= submissions
 grade: $(STAMP)
-	$(PY) -m autograde grade $(SUBMISSIONS) --out gradebook.csv
+	$(PY) -m autograde grade $(SUBMISSIONS) --out gradebook.csv $(if $(STRICT),--strict)
 
-# make merge SHARDS="grades/shard-*.csv"  ->  gradebook.csv from the shards' gradebooks
+# make merge SHARDS="grades/shard-*.csv" [PARTIAL=1]  ->  gradebook.csv from the shards' gradebooks
+# (it fails when a shard or a shard's student is missing; PARTIAL=1 merges what there is)
 SHARDS ?= grades/shard-*.csv
 merge: $(STAMP)
-	$(PY) -m autograde merge gradebook.csv $(SHARDS)
+	$(PY) -m autograde merge gradebook.csv $(SHARDS) $(if $(PARTIAL),--partial)
 
 # make release OUT=build/release  ->  the student bundle (no solutions, no hidden tests)
 OUT ?= build/release

@@ -13,7 +13,11 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
 
     grade = sub.add_parser("grade", help="grade a folder of submissions (or self-check one notebook)")
-    grade.add_argument("path", help="folder with one sub-folder per student, or a single .ipynb")
+    grade.add_argument(
+        "path",
+        help="class folder (a folder per student; nbgrader's submitted/; Canvas's or Gradescope's download), "
+        "or a single .ipynb",
+    )
     grade.add_argument("--out", help="gradebook CSV (default: gradebook.csv for a folder; none for one notebook)")
     grade.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: all cores)")
     grade.add_argument(
@@ -30,10 +34,16 @@ def main(argv=None):
         "cannot; none: without isolation, said in every output (a self-check of one notebook falls back to it)",
     )
     grade.add_argument("--shard", metavar="I/N", help="grade only shard I of N (every N-th student, from the I-th)")
+    grade.add_argument(
+        "--strict", action="store_true", help="exit 1 when the class folder looks wrong (the WARNING block)"
+    )
 
     merge = sub.add_parser("merge", help="join shard gradebooks into one gradebook")
     merge.add_argument("out", help="the merged gradebook CSV")
     merge.add_argument("shards", nargs="+", help="the shards' gradebook CSVs")
+    merge.add_argument(
+        "--partial", action="store_true", help="merge even when a shard or a shard's student is missing (else exit 1)"
+    )
 
     release = sub.add_parser("release", help="write the student bundle (no solutions, no hidden tests)")
     release.add_argument("out", help="output folder (new or empty)")
@@ -55,7 +65,7 @@ def main(argv=None):
     if args.command == "merge":
         from autograde.grade import merge as merge_gradebooks
 
-        return merge_gradebooks(args.out, args.shards)
+        return merge_gradebooks(args.out, args.shards, args.partial)
     if args.command == "release":
         from autograde.release import release as make_release
 

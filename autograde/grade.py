@@ -2,11 +2,14 @@
 
 import csv
 import importlib
+import json
 import math
 import os
 import re
 import sys
+import tempfile
 import threading
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -14,7 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from autograde import fixtures, notebooks, sandbox
+from autograde import discovery, fixtures, notebooks, sandbox
 from autograde.judge import CallError, Failure, explain, judge_case
 from autograde.lessons import NOTEBOOKS, lesson
 from autograde.serial import materialize, materialize_value
@@ -46,20 +49,8 @@ class Result:
 
 
 def discover(path):
-    """{student: {notebook file name: path}} for a class folder (or an nbgrader course's submitted/)."""
-    root = path / "submitted" if (path / "submitted").is_dir() else path
-    found = {}
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        mine = {}
-        for filename in NOTEBOOKS.values():
-            hits = sorted(
-                (p for p in folder.rglob(filename) if ".ipynb_checkpoints" not in p.parts),
-                key=lambda p: (len(p.parts), str(p)),
-            )
-            if hits:
-                mine[filename] = hits[0]
-        found[folder.name] = mine
-    return found
+    """{student: {notebook file name: path}} of a class folder; discovery.survey(path) also says what it skipped."""
+    return discovery.survey(path).found
 
 
 class Grader:
@@ -161,15 +152,36 @@ class Grader:
         )
 
 
-def write_gradebook(rows, out):
-    """Write gradebook rows (dicts with the COLUMNS) to out atomically."""
+def write_gradebook(rows, out, columns=COLUMNS):
+    """Write rows (dicts with the columns) to the CSV out atomically (shards writing the same file do not clash)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+    tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:12]}.tmp")
+    with open(tmp, "x", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp, out)
+
+
+def shard_record(gradebook):
+    """The file beside a shard's gradebook that says which shard of how many it is, and its students."""
+    return gradebook.with_name(gradebook.name + ".shard.json")
+
+
+def writable(out, feedback):
+    """Why the gradebook out (with feedback, the feedback folder beside it) cannot be written, or None; its folder
+    is created and a file tried in it."""
+    if out.is_dir():
+        return "is a folder, not a file"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out.parent):
+            pass
+    except OSError as exc:
+        return f"cannot be written: {exc.strerror or exc} ({exc.filename or out.parent})"
+    if feedback and (out.parent / "feedback").exists() and not (out.parent / "feedback").is_dir():
+        return f"its feedback folder {out.parent / 'feedback'} is a file"
+    return None
 
 
 NOT_ISOLATED = "WARNING: graded with --isolation none: student code ran without the kernel sandbox."
@@ -240,39 +252,47 @@ def limits_for(timeout=None):
     return limits
 
 
+def usage_error(message):
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
 def main(args):
     path = Path(args.path)
     if not path.exists():
-        print(f"error: {path} does not exist", file=sys.stderr)
-        return 2
+        return usage_error(f"{path} does not exist")
     if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout > 0):
-        print("error: --timeout must be a positive number of seconds", file=sys.stderr)
-        return 2
+        return usage_error("--timeout must be a positive number of seconds")
     limits = limits_for(args.timeout)
-    jobs = args.jobs or os.cpu_count() or 1
+    jobs = (os.cpu_count() or 1) if args.jobs is None else args.jobs
     if jobs < 1:
-        print("error: --jobs must be at least 1", file=sys.stderr)
-        return 2
+        return usage_error(f"--jobs must be at least 1, not {jobs}")
     shard = None
     if args.shard is not None:
         try:
             shard = parse_shard(args.shard)
         except ValueError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+            return usage_error(exc)
         if path.is_file():
-            print("error: --shard needs a folder of submissions, not one notebook", file=sys.stderr)
-            return 2
+            return usage_error("--shard needs a folder of submissions, not one notebook")
+    out = Path(args.out) if args.out else None if path.is_file() else Path("gradebook.csv")
+    problem = out and writable(out, feedback=not path.is_file())
+    if problem:
+        return usage_error(f"--out {out} {problem}")
     if path.is_file():
         if path.name not in KEYS:
-            print(f"error: {path.name} is not a course notebook ({', '.join(KEYS)})", file=sys.stderr)
-            return 2
+            return usage_error(f"{path.name} is not a course notebook ({', '.join(KEYS)})")
         tasks = {("self", path.name): path}
     else:
-        found = discover(path)
+        found, skipped, warnings = discovery.survey(path)
         if not found:
-            print(f"error: {path} has no student folders", file=sys.stderr)
-            return 2
+            for text in (discovery.skipped_block(skipped, "this list"), discovery.warning_block(warnings)):
+                print(text, file=sys.stderr)
+            return usage_error(
+                f"{path} holds no submissions: no student folder, nbgrader submitted/, Canvas or Gradescope download"
+            )
+        if warnings:
+            print(discovery.warning_block(warnings) + "\n")
         # decided from the whole class, so that every shard grades (or zeroes) the same notebooks
         graded = [f for f in NOTEBOOKS.values() if any(f in mine for mine in found.values())]
         students = list(found)[shard[0] - 1 :: shard[1]] if shard else list(found)  # found is sorted
@@ -284,8 +304,7 @@ def main(args):
             isolation = "kernel"
         except sandbox.SandboxError as exc:
             if isolation == "kernel" or not path.is_file():
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
+                return usage_error(exc)
             isolation = "none"  # a student's self-check of one notebook may run without it
             print(f"note: {exc}; this self-check runs without isolation", file=sys.stderr)
     grader = Grader(limits, isolation)
@@ -309,11 +328,17 @@ def main(args):
     rows = [r.row() for r in ordered]
     if path.is_file():
         print(feedback_text(path.name, ordered, grader.isolated))
-        if args.out:
-            write_gradebook(rows, Path(args.out))
+        if out:
+            write_gradebook(rows, out)
         return 0
-    out = Path(args.out or "gradebook.csv")
     write_gradebook(rows, out)
+    skipped_csv = out.parent / "skipped.csv"
+    write_gradebook([{"path": str(p), "reason": why} for p, why in skipped], skipped_csv, columns=["path", "reason"])
+    if shard:
+        record = {"shard": shard[0], "of": shard[1], "class": len(found), "students": students}
+        shard_record(out).write_text(json.dumps(record, indent=1) + "\n")
+    else:
+        shard_record(out).unlink(missing_ok=True)  # a shard's record from an earlier run
     feedback_dir = out.parent / "feedback"
     feedback_dir.mkdir(parents=True, exist_ok=True)
     for student in dict.fromkeys(r.student for r in ordered):
@@ -323,12 +348,16 @@ def main(args):
     print(summary(rows))
     if not grader.isolated:
         print(f"\n{NOT_ISOLATED}")
+    if skipped:
+        print("\n" + discovery.skipped_block(skipped, skipped_csv))
     where = f" (shard {shard[0]}/{shard[1]} of a class of {len(found)})" if shard else ""
     print(
         f"\ngraded {len(students)} student(s){where}, {len(tasks)} notebook(s): "
-        f"gradebook {out}, feedback in {feedback_dir}/"
+        f"gradebook {out}, feedback in {feedback_dir}/, {len(skipped)} notebook(s) not graded in {skipped_csv}"
     )
-    return 0
+    if warnings:
+        print("\n" + discovery.warning_block(warnings))
+    return 1 if warnings and args.strict else 0
 
 
 def read_gradebook(path):
@@ -352,12 +381,52 @@ def read_gradebook(path):
     return rows
 
 
-def merge(out, paths):
-    """python -m autograde merge: shard gradebooks -> one gradebook with the class summary; the exit code."""
-    merged, source = {}, {}
+def read_shard_record(gradebook):
+    """{"shard": I, "of": N, "class": size, "students": [...]} of a shard's gradebook, None if it has no record;
+    ValueError if the record is not one."""
+    path = shard_record(gradebook)
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        i, n, size, students = record["shard"], record["of"], record["class"], record["students"]
+        numbers = all(type(v) is int for v in (i, n, size)) and 1 <= i <= n
+        if not (numbers and isinstance(students, list) and all(isinstance(s, str) for s in students)):
+            raise ValueError
+    except (ValueError, TypeError, KeyError):
+        raise ValueError(f"{path} is not a shard record ({{shard, of, class, students}})") from None
+    return record
+
+
+def missing_shards(records, students_of):
+    """What the shard records say is missing: the shards of the split not given, the students a shard graded
+    but whose rows its gradebook lacks. ValueError if the records are of different splits."""
+    if not records:
+        return []
+    splits = {(r["of"], r["class"]) for r in records.values()}
+    if len(splits) > 1:
+        runs = ", ".join(f"{p} is shard {r['shard']}/{r['of']} of {r['class']} students" for p, r in records.items())
+        raise ValueError(f"the gradebooks are shards of different runs: {runs}")
+    ((n, size),) = splits
+    given = {r["shard"] for r in records.values()}
+    lines = [f"shard {i}/{n} of a class of {size}: no gradebook of it given" for i in range(1, n + 1) if i not in given]
+    for path, r in records.items():
+        lost = [s for s in r["students"] if s not in students_of[path]]
+        if lost:
+            lines.append(
+                f"{path} (shard {r['shard']}/{n}) lacks the rows of {len(lost)} of its students: {', '.join(lost)}"
+            )
+    return lines
+
+
+def merge(out, paths, partial=False):
+    """python -m autograde merge: shard gradebooks -> one gradebook with the class summary; the exit code (1 when
+    a shard or a shard's student is missing, unless partial)."""
+    merged, source, records, students_of = {}, {}, {}, {}
     try:
         for path in map(Path, paths):
-            for r in read_gradebook(path):
+            rows = read_gradebook(path)
+            for r in rows:
                 key = (r["student"], r["notebook"], r["exercise"])
                 if key in merged and merged[key] != r:
                     raise ValueError(
@@ -365,9 +434,23 @@ def merge(out, paths):
                         f"in {source[key]} and {path}"
                     )
                 merged[key], source[key] = r, path
+            students_of[path] = {r["student"] for r in rows}
+            record = read_shard_record(path)
+            if record:
+                records[path] = record
+            else:
+                print(f"note: {path} has no shard record ({shard_record(path).name}): not checked", file=sys.stderr)
+        missing = missing_shards(records, students_of)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return usage_error(exc)
+    for line in missing:
+        print(f"missing: {line}", file=sys.stderr)
+    if missing and not partial:
+        print(
+            f"error: {out} not written: a shard or a student is missing (--partial merges what there is)",
+            file=sys.stderr,
+        )
+        return 1
     students = sorted({s for s, _, _ in merged})
     handed_in = {f for _, f, _ in merged}
     filled = 0
@@ -386,9 +469,12 @@ def merge(out, paths):
     }
     rows = [merged[k] for k in sorted(merged, key=lambda k: (k[0], order[k[1], k[2]]))]
     write_gradebook(rows, Path(out))
+    shard_record(Path(out)).unlink(missing_ok=True)  # a shard's record from an earlier run
     print(summary(rows))
     print(
-        f"\nmerged {len(students)} student(s), {len(rows)} row(s) from {len(paths)} gradebook(s) into {out}"
+        f"\n{'partial merge: ' if missing else ''}merged {len(students)} student(s), {len(rows)} row(s) "
+        f"from {len(paths)} gradebook(s) into {out}"
         + (f" ({filled} 'not submitted' row(s) added)" if filled else "")
+        + (f"; missing {len(missing)}: see above" if missing else "")
     )
     return 0

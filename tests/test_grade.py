@@ -1,6 +1,7 @@
 """The grader on a whole class: the reference, the stub, every catalogued mistake, hostile submissions."""
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -278,10 +279,28 @@ def test_cli_writes_gradebook_feedback_and_exits_zero(tmp_path):
     assert "pass rate" in proc.stdout
 
 
-def test_cli_usage_errors_exit_2(tmp_path):
-    for args in (["grade", str(tmp_path / "missing")], ["grade"], ["grade", str(tmp_path), "--jobs", "0"]):
-        proc = subprocess.run([sys.executable, "-m", "autograde", *args], capture_output=True, text=True, cwd=ROOT)
-        assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
+def test_options_are_checked_before_any_work_exit_2_with_one_line(tmp_path, capsys):
+    write(tmp_path / "class", "alice", "not a notebook")
+    (tmp_path / "class" / "alice" / "scratch.ipynb").write_text("")  # discovery would warn about it on stdout
+    (tmp_path / "a-file").write_text("")
+    klass, out = str(tmp_path / "class"), tmp_path / "out" / "gradebook.csv"
+    for args, says in (
+        ([str(tmp_path / "missing")], "does not exist"),
+        ([klass, "--jobs", "0"], "--jobs must be at least 1, not 0"),
+        ([klass, "--jobs", "-3"], "--jobs must be at least 1, not -3"),
+        ([klass, "--timeout", "0"], "--timeout must be a positive number"),
+        ([klass, "--timeout", "inf"], "--timeout must be a positive number"),
+        ([klass, "--out", klass], f"--out {klass} is a folder, not a file"),
+        ([klass, "--out", str(tmp_path / "a-file" / "gradebook.csv")], "gradebook.csv cannot be written"),
+        ([klass, "--out", "/proc/gradebook.csv"], "--out /proc/gradebook.csv cannot be written"),
+    ):
+        assert cli(["grade", *args, *([] if "--out" in args else ["--out", str(out)])]) == 2, args
+        captured = capsys.readouterr()
+        assert captured.err.startswith("error: ") and says in captured.err, (args, captured.err)
+        assert len(captured.err.splitlines()) == 1 and captured.out == "", (args, captured)
+    assert not out.exists() and not (out.parent / "feedback").exists()
+    proc = subprocess.run([sys.executable, "-m", "autograde", "grade"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 2 and "required: path" in proc.stderr
 
 
 def test_single_notebook_self_check_prints_a_report(tmp_path):
@@ -300,6 +319,17 @@ def test_single_notebook_self_check_prints_a_report(tmp_path):
 def write_rows(path, rows):
     grade.write_gradebook([dict(zip(grade.COLUMNS, row)) for row in rows], path)
     return path
+
+
+def write_shard(path, rows, i, n, students, size):
+    """A shard's gradebook and its record (shard i of n of a class of size, these students)."""
+    record = {"shard": i, "of": n, "class": size, "students": students}
+    grade.shard_record(path).write_text(json.dumps(record))
+    return write_rows(path, rows)
+
+
+def full_rows(student):
+    return [(student, NB, name, f"{ex.points:g}", f"{ex.points:g}", "✔") for name, ex in EXERCISES.items()]
 
 
 def test_shards_merged_give_the_same_gradebook_as_one_run(tmp_path):
@@ -326,6 +356,17 @@ def test_shards_merged_give_the_same_gradebook_as_one_run(tmp_path):
     outputs = [run.communicate(timeout=300) for run in runs]
     assert [run.returncode for run in runs] == [0, 0, 0], [err for _, err in outputs]
     assert "graded 2 student(s) (shard 2/2" in outputs[2][0]
+    records = [json.loads(grade.shard_record(out / f"shard-{i}.csv").read_text()) for i in (1, 2)]
+    assert records == [
+        {"shard": 1, "of": 2, "class": 5, "students": ["a-solved", "c-mistake", "e-stub"]},
+        {"shard": 2, "of": 2, "class": 5, "students": ["b-none", "d-none"]},
+    ]
+    assert not grade.shard_record(out / "whole" / "gradebook.csv").exists()
+    assert (out / "skipped.csv").read_text() == "path,reason\n"
+    one = [sys.executable, "-m", "autograde", "merge", out / "one.csv", out / "shard-1.csv"]
+    alone = subprocess.run(one, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert alone.returncode == 1 and "missing: shard 2/2 of a class of 5: no gradebook of it given" in alone.stderr
+    assert not (out / "one.csv").exists()
     merged = subprocess.run(
         [sys.executable, "-m", "autograde", "merge", out / "gradebook.csv", out / "shard-1.csv", out / "shard-2.csv"],
         capture_output=True,
@@ -357,11 +398,16 @@ def test_merge_errors_exit_2(tmp_path, capsys):
     good = write_rows(tmp_path / "good.csv", [("bob", NB, "kmeans", "3", "3", "✔ all 7 cases pass")])
     other = write_rows(tmp_path / "other.csv", [("bob", NB, "kmeans", "0", "3", "✘ kmeans: wrong")])
     (tmp_path / "columns.csv").write_text("student,notebook,exercise,score\nbob,01_kmeans.ipynb,kmeans,3\n")
+    of_two = write_shard(tmp_path / "of-two.csv", [], 1, 2, [], 4)
+    of_three = write_shard(tmp_path / "of-three.csv", [], 2, 3, [], 4)
+    bad_record = write_shard(tmp_path / "bad-record.csv", [], 3, 2, [], 4)
     out = str(tmp_path / "out.csv")
     for inputs, says in (
         ([good, tmp_path / "missing.csv"], "missing.csv does not exist"),
         ([good, tmp_path / "columns.csv"], "columns.csv is not a gradebook"),
         ([good, other], "conflicting rows for student bob, 01_kmeans.ipynb, exercise kmeans"),
+        ([of_two, of_three], f"shards of different runs: {of_two} is shard 1/2 of 4 students, {of_three} is shard 2/3"),
+        ([good, bad_record], "bad-record.csv.shard.json is not a shard record"),
     ):
         assert cli(["merge", out, *map(str, inputs)]) == 2, inputs
         assert says in capsys.readouterr().err
@@ -383,6 +429,33 @@ def test_merge_orders_rows_and_fills_not_submitted(tmp_path, capsys):
         if name not in ("kmeans", "init_centroids")
     ]
     assert "merged 2 student(s), 10 row(s) from 2 gradebook(s)" in capsys.readouterr().out
+
+
+def test_merge_says_which_shards_and_students_are_missing_and_exits_1_unless_partial(tmp_path, capsys):
+    first = write_shard(tmp_path / "shard-1.csv", full_rows("alice") + full_rows("bob"), 1, 3, ["alice", "bob"], 5)
+    second = write_shard(tmp_path / "shard-2.csv", full_rows("carol"), 2, 3, ["carol", "dave"], 5)  # dave's rows lost
+    out = tmp_path / "gradebook.csv"
+    missing = [
+        "missing: shard 3/3 of a class of 5: no gradebook of it given",
+        f"missing: {second} (shard 2/3) lacks the rows of 1 of its students: dave",
+    ]
+    assert cli(["merge", str(out), str(first), str(second)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[:2] == missing and "--partial merges what there is" in err[2] and not out.exists()
+    assert cli(["merge", str(out), str(first), str(second), "--partial"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == missing
+    assert "partial merge: merged 3 student(s), 15 row(s) from 2 gradebook(s)" in captured.out
+    assert "; missing 2: see above" in captured.out
+    with open(out, newline="", encoding="utf-8") as f:
+        assert sorted({r["student"] for r in csv.DictReader(f)}) == ["alice", "bob", "carol"]
+
+    second = write_shard(second, full_rows("carol") + full_rows("dave"), 2, 3, ["carol", "dave"], 5)
+    third = write_shard(tmp_path / "shard-3.csv", full_rows("erin"), 3, 3, ["erin"], 5)
+    assert cli(["merge", str(out), str(third), str(first), str(second)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "merged 5 student(s), 25 row(s) from 3 gradebook(s)" in captured.out
+    assert "partial" not in captured.out
 
 
 def _processes_under(folder):

@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograde import grade, sandbox
+from autograde import discovery, grade, sandbox
 from autograde.__main__ import main as cli
 from autograde.lessons import lesson
 from autograde.notebooks import function_source
@@ -388,13 +388,14 @@ def test_links_fifos_and_huge_files_are_refused_with_a_reason(tmp_path):
     (folder / "linked-folder").symlink_to(folder / "fine")
     grader = grade.Grader(LIMITS)
     try:
-        found = grade.discover(folder)
+        found, skipped, _ = discovery.survey(folder)
         grader.root = folder
         rows = {s: grader.grade(s, NB, nbs.get(NB)) for s, nbs in found.items()}
     finally:
         grader.close()
     reasons = {s: rs[0].feedback for s, rs in rows.items()}
-    assert "symbolic link" in reasons["link"] and "symbolic link" in reasons["linked-folder"]
+    assert "symbolic link" in reasons["link"]
+    assert skipped == [(folder / "linked-folder", discovery.LINKED)]  # not followed: listed, and no notebook of it
     assert "regular file" in reasons["fifo"] and "20 MB" in reasons["huge"]
     assert all(r.score == 0 for s in ("link", "fifo", "huge", "linked-folder") for r in rows[s])
     assert sum(r.score for r in rows["fine"]) == sum(EXERCISES.values())
