@@ -25,6 +25,8 @@ from autograde.lessons import NOTEBOOKS
 from autograde.notebooks import NOTEBOOK_DIR, function_source, read, role
 
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+CELL_SECONDS = 240  # nbgrader's limit on one cell (c.Execute.timeout)
+GRADER_SECONDS = CELL_SECONDS - 10  # the grader's run in the first check cell ends within that cell's limit
 CONFIG = f'''\
 """nbgrader's configuration of the course (written by `python -m autograde nbgrader`)."""
 
@@ -37,8 +39,9 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
     "nbgrader.preprocessors.ClearHiddenTests",
 ]
-# The first check cell of a notebook has the isolated grader grade the whole notebook (its own limits apply).
-c.Execute.timeout = 240
+# The first check cell of a notebook has the isolated grader grade the whole notebook, within its own limits and
+# this one; every later check cell reuses that verdict, a failure too.
+c.Execute.timeout = {CELL_SECONDS}
 '''
 
 
@@ -91,24 +94,38 @@ def build(course):
 
 
 # ------------------------------------------------------------------ in the student's kernel
-_graded = {}  # (notebook path, mtime, size) -> {exercise: gradebook row}
+_graded = {}  # (notebook path, mtime, size) -> {exercise: gradebook row}, or the Verdict that grading failed with
+
+
+class Verdict(AssertionError):
+    """The grader's verdict on an exercise that lost marks. In the notebook (and nbgrader's feedback) it shows as
+    its message alone, no traceback into the course's files: IPython renders an exception by its
+    _render_traceback_ where it has one."""
+
+    def _render_traceback_(self):
+        return str(self).splitlines()
 
 
 def grade_here(key, exercise):
     """check(fn) under ``nbgrader autograde`` on the instructor's side: the isolated grader grades the
     notebook nbgrader is executing (the file in the working folder) once, on the visible and hidden
     cases, and this raises AssertionError with the grader's feedback unless the exercise got full
-    marks. The student's kernel judges nothing, so nothing done in it can change the verdict."""
+    marks (Verdict). The student's kernel judges nothing, so nothing done in it can change the verdict."""
     path = Path.cwd() / NOTEBOOKS[key]
     stat = path.stat()
     ident = (str(path), stat.st_mtime_ns, stat.st_size)
     if ident not in _graded:
-        _graded[ident] = _grade_file(path)
+        try:
+            _graded[ident] = _grade_file(path)
+        except Verdict as failure:  # every later check cell of the notebook gets the same verdict, at once
+            _graded[ident] = failure
+    if isinstance(_graded[ident], Verdict):
+        raise Verdict(str(_graded[ident]))
     row = _graded[ident].get(exercise)
     if row is None:
-        raise AssertionError(f"✘ {exercise}: the grader returned no result for it")
+        raise Verdict(f"✘ {exercise}: the grader returned no result for it")
     if float(row["score"]) < float(row["max_score"]):
-        raise AssertionError(row["feedback"])
+        raise Verdict(row["feedback"])
     print(row["feedback"])
 
 
@@ -117,8 +134,12 @@ def _grade_file(path):
         out = Path(tmp) / "gradebook.csv"
         command = [sys.executable, "-I", "-m", "autograde", "grade", str(path), "--out", str(out), "--jobs", "1"]
         command += ["--isolation", "kernel"]  # grading for credit: never without the sandbox
-        proc = subprocess.run(command, capture_output=True, text=True, cwd=tmp, timeout=600)
+        try:
+            proc = subprocess.run(command, capture_output=True, text=True, cwd=tmp, timeout=GRADER_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise Verdict(f"✘ the grader did not finish grading {path.name} within {GRADER_SECONDS} s") from None
         if proc.returncode != 0 or not out.exists():
-            raise RuntimeError(f"the grader failed on {path.name}: {proc.stderr.strip()[-500:]}")
+            last = (proc.stderr.strip().splitlines() or ["no message"])[-1][-300:]  # a traceback's last line
+            raise Verdict(f"✘ the grader could not grade {path.name} (exit code {proc.returncode}): {last}")
         with open(out, newline="", encoding="utf-8") as f:
             return {row["exercise"]: row for row in csv.DictReader(f)}
