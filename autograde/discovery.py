@@ -2,8 +2,8 @@
 
 Layouts (any mix, in one folder PATH):
 - one folder per student, named by the student's id, the notebooks at any depth below it;
-- nbgrader's ``submitted/<student>/<assignment>/<notebook>``: the students under ``submitted/`` (PATH's other
-  folders are students too, but nbgrader's own ``source/``, ``release/``, ``autograded/``, ``feedback/``);
+- nbgrader's ``submitted/<student>/<assignment>/<notebook>``: the students under ``submitted/``; PATH's other
+  folders that hold a notebook are students too, but nbgrader's own (``source/``, ``release/``, ...);
 - Canvas's download: files directly in PATH named ``<name>_[LATE_]<id>_<id>_<file name>`` (the student is <name>);
 - Gradescope's export: a folder per submission, ``submission_metadata.yml`` in PATH naming its submitters (the
   student is a submitter's ``:sid:``, else email, else name; without one, the folder's name).
@@ -23,7 +23,7 @@ from autograde import notebooks
 from autograde.lessons import NOTEBOOKS, lesson
 from autograde.student_cli import role
 
-NBGRADER_FOLDERS = ("source", "release", "autograded", "feedback")  # beside submitted/: nbgrader's copies
+NBGRADER_FOLDERS = ("source", "release", "autograded", "feedback", "downloaded")  # beside submitted/: its copies
 CANVAS = re.compile(r"(?P<student>.+?)_(?:LATE_)?[0-9]+_[0-9]+_.+", re.S)
 CANVAS_FORM = "a Canvas download (name_ID_ID_file.ipynb)"
 GRADESCOPE = "submission_metadata.yml"
@@ -41,15 +41,20 @@ class Survey(NamedTuple):
     warnings: list  # [str]: what looks wrong in the folder's structure
 
 
-def survey(path):
-    """The Survey of a class folder (see the module's docstring for the layouts)."""
+def survey(path, outputs=()):
+    """The Survey of a class folder (see the module's docstring for the layouts); the folders outputs (where the
+    gradebook and feedback go), if they are in it, hold no student."""
     path = Path(path)
+    outputs = {Path(p).resolve() for p in outputs}
     klass = _Class(path)
     entries = sorted(p for p in path.iterdir() if not _hidden(p.name))
     nbgrader = (path / "submitted").is_dir() and not (path / "submitted").is_symlink()
     submitters = _gradescope(path / GRADESCOPE, klass.warnings) if (path / GRADESCOPE).is_file() else {}
     for entry in entries:
-        if nbgrader and entry.name == "submitted":
+        if entry.is_dir() and not entry.is_symlink() and entry.resolve() in outputs:
+            for nb in klass.walk(entry):
+                klass.skip(nb, "in the folder the gradebook or the feedback is written to")
+        elif nbgrader and entry.name == "submitted":
             for sub in sorted(p for p in entry.iterdir() if not _hidden(p.name)):
                 if sub.is_dir():
                     klass.folder([sub.name], sub)
@@ -58,8 +63,8 @@ def survey(path):
         elif nbgrader and entry.name in NBGRADER_FOLDERS and entry.is_dir():
             for nb in klass.walk(entry):
                 klass.skip(nb, f"in nbgrader's {entry.name}/ folder (nbgrader's copy, not a submission)", warn=False)
-        elif entry.is_dir():
-            klass.folder(submitters.get(entry.name, [entry.name]), entry)
+        elif entry.is_dir():  # beside nbgrader's submitted/, a folder without notebooks is no student
+            klass.folder(submitters.get(entry.name, [entry.name]), entry, empty_is_student=not nbgrader)
         elif _is_notebook(entry.name):
             canvas = CANVAS.fullmatch(entry.name)
             if canvas:
@@ -158,9 +163,9 @@ class _Class:
                 dirs.remove(d)
             yield from (here / f for f in sorted(files) if _is_notebook(f))
 
-    def folder(self, students, folder):
+    def folder(self, students, folder, empty_is_student=True):
         """The notebooks below a folder handed in by students (a Gradescope group: several)."""
-        for student in students:
+        for student in students if empty_is_student else []:
             self.students.setdefault(student, {})
         if folder.is_symlink():
             return self.skip(folder, LINKED)

@@ -284,7 +284,7 @@ def main(args):
             return usage_error(f"{path.name} is not a course notebook ({', '.join(KEYS)})")
         tasks = {("self", path.name): path}
     else:
-        found, skipped, warnings = discovery.survey(path)
+        found, skipped, warnings = discovery.survey(path, outputs=(out.parent, out.parent / "feedback"))
         if not found:
             for text in (discovery.skipped_block(skipped, "this list"), discovery.warning_block(warnings)):
                 print(text, file=sys.stderr)

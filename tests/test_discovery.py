@@ -150,19 +150,45 @@ def test_an_nbgrader_course_folder_and_student_folders_beside_it(tmp_path):
     alice = put(tmp_path / "submitted" / "alice" / "01_kmeans" / KM)
     bob = put(tmp_path / "submitted" / "bob" / "02_em_1d" / EM, "em_1d")
     carol = put(tmp_path / "carol" / KM)  # a student beside submitted/, not instead of it
+    (tmp_path / "submitted" / "dave").mkdir()  # handed in nothing
+    put(tmp_path / "grades" / "gradebook.csv", "")  # beside submitted/, a folder without notebooks is no student
+    put(tmp_path / "gradebook.db", "")
     copies = [
         put(tmp_path / "source" / "01_kmeans" / KM),
         put(tmp_path / "release" / "01_kmeans" / KM),
         put(tmp_path / "autograded" / "alice" / "01_kmeans" / KM),
+        put(tmp_path / "downloaded" / "01_kmeans" / "extracted" / f"alice_1_2_{KM}"),
     ]
     stray = put(tmp_path / "submitted" / KM)
     result = survey(tmp_path)
-    assert result.found == {"alice": {KM: alice}, "bob": {EM: bob}, "carol": {KM: carol}}
+    assert result.found == {"alice": {KM: alice}, "bob": {EM: bob}, "carol": {KM: carol}, "dave": {}}
     why = reasons(result)
     assert why[copies[0]] == "in nbgrader's source/ folder (nbgrader's copy, not a submission)"
     assert all("nbgrader's copy" in why[p] for p in copies)
     assert why[stray] == "in nbgrader's submitted/ but in no student's folder"
     assert result.warnings == [f"{stray}: {why[stray]}"]  # nbgrader's own copies are no surprise
+
+
+def test_the_folders_the_gradebook_and_feedback_go_to_hold_no_student(tmp_path):
+    alice = put(tmp_path / "alice" / KM)
+    (tmp_path / "grades" / "feedback").mkdir(parents=True)
+    (tmp_path / "feedback").mkdir()
+    odd = put(tmp_path / "grades" / "lost" / KM)  # a notebook there is listed all the same
+    result = survey(tmp_path, outputs=(tmp_path / "grades", tmp_path / "feedback"))
+    assert result.found == {"alice": {KM: alice}}
+    assert reasons(result) == {odd: "in the folder the gradebook or the feedback is written to"}
+    assert survey(tmp_path).found.keys() == {"alice", "feedback", "grades"}
+
+
+def test_cli_does_not_take_its_output_folder_for_a_student(tmp_path):
+    from autograde.__main__ import main as cli
+
+    put(tmp_path / "alice" / KM, "garbage")
+    out = tmp_path / "grades" / "gradebook.csv"
+    for _ in range(2):  # the second run finds the first one's gradebook and feedback
+        assert cli(["grade", str(tmp_path), "--out", str(out), "--jobs", "1"]) == 0
+        with open(out, newline="", encoding="utf-8") as f:
+            assert {r["student"] for r in csv.DictReader(f)} == {"alice"}
 
 
 def test_canvas_flat_download(tmp_path):
