@@ -32,6 +32,7 @@ ASSIGNMENT = re.compile(
 )
 LESSON_NAMES = {name.lower() for key, filename in NOTEBOOKS.items() for name in (key, Path(filename).stem)}
 PREFERENCE = "a readable one first, then the newest, then the shallowest"
+HIDDEN_FILE = "a hidden file (an editor's or macOS's copy)"
 LINKED = "a symbolic link to a folder: not followed (the grader reads nothing through a link), nothing in it graded"
 
 
@@ -47,7 +48,7 @@ def survey(path, outputs=()):
     path = Path(path)
     outputs = {Path(p).resolve() for p in outputs}
     klass = _Class(path)
-    entries = sorted(p for p in path.iterdir() if not _hidden(p.name))
+    entries = sorted(p for p in path.iterdir() if not (_hidden(p.name) and p.is_dir()))
     nbgrader = (path / "submitted").is_dir() and not (path / "submitted").is_symlink()
     submitters = _gradescope(path / GRADESCOPE, klass.warnings) if (path / GRADESCOPE).is_file() else {}
     for entry in entries:
@@ -55,7 +56,7 @@ def survey(path, outputs=()):
             for nb in klass.walk(entry):
                 klass.skip(nb, "in the folder the gradebook or the feedback is written to")
         elif nbgrader and entry.name == "submitted":
-            for sub in sorted(p for p in entry.iterdir() if not _hidden(p.name)):
+            for sub in sorted(p for p in entry.iterdir() if not (_hidden(p.name) and p.is_dir())):
                 if sub.is_dir():
                     klass.folder([sub.name], sub)
                 elif _is_notebook(sub.name):
@@ -64,7 +65,11 @@ def survey(path, outputs=()):
             for nb in klass.walk(entry):
                 klass.skip(nb, f"in nbgrader's {entry.name}/ folder (nbgrader's copy, not a submission)", warn=False)
         elif entry.is_dir():  # beside nbgrader's submitted/, a folder without notebooks is no student
+            if (entry / "submitted").is_dir():
+                klass.warnings.append(f"{entry} holds an nbgrader submitted/ folder: grade {entry} itself")
             klass.folder(submitters.get(entry.name, [entry.name]), entry, empty_is_student=not nbgrader)
+        elif _is_notebook(entry.name) and entry.name.startswith("."):
+            klass.skip(entry, HIDDEN_FILE, warn=False)
         elif _is_notebook(entry.name):
             canvas = CANVAS.fullmatch(entry.name)
             if canvas:
@@ -117,15 +122,15 @@ def warning_block(warnings):
     return "\n".join(lines + [f"  - {w}" for w in warnings])
 
 
-def skipped_block(skipped, where, limit=20):
-    """The notebooks found and not graded, for the terminal (the first limit of them; all are in where)."""
-    lines = [f"not graded: {len(skipped)} notebook(s) found, listed with the reason in {where}:"]
+def skipped_block(skipped, csv=None, limit=20):
+    """The notebooks found and not graded, for the terminal: the first limit of them (all are in the file csv)."""
+    lines = [f"not graded: {len(skipped)} notebook(s) found" + (f", listed with the reason in {csv}:" if csv else ":")]
     lines += [f"  {path}: {reason}" for path, reason in skipped[:limit]]
     return "\n".join(lines + ([f"  ... and {len(skipped) - limit} more"] if len(skipped) > limit else []))
 
 
-def _hidden(name):
-    return name.startswith(".") or name == "__MACOSX"  # dot-folders, .ipynb_checkpoints, macOS archive metadata
+def _hidden(folder_name):
+    return folder_name.startswith(".") or folder_name == "__MACOSX"  # .ipynb_checkpoints, .git, macOS's metadata
 
 
 def _is_notebook(name):
@@ -133,7 +138,7 @@ def _is_notebook(name):
 
 
 def _which(filenames):
-    return {0: "no lesson", 1: "one lesson"}.get(len(filenames), f"several lessons ({', '.join(filenames)})")
+    return f"several lessons ({', '.join(filenames)})" if filenames else "no lesson"
 
 
 class _Class:
@@ -174,7 +179,7 @@ class _Class:
 
     def notebook(self, students, path):
         if path.name.startswith("."):
-            return self.skip(path, "a hidden file (an editor's or macOS's copy)", warn=False)
+            return self.skip(path, HIDDEN_FILE, warn=False)
         filename, why = lesson_of(path, self.root)
         if filename is None:
             return self.skip(path, why)
@@ -233,7 +238,8 @@ def _gradescope(path, warnings):
     try:
         data = yaml.load(path.read_text(encoding="utf-8", errors="replace"), Loose)
     except (yaml.YAMLError, OSError) as exc:
-        warnings.append(f"{path} could not be read ({exc}): Gradescope's submissions are named by their folders")
+        reason = " ".join(str(exc).split())
+        warnings.append(f"{path} could not be read ({reason}): Gradescope's submissions are named by their folders")
         return {}
 
     def field(mapping, name):

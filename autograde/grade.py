@@ -286,8 +286,8 @@ def main(args):
     else:
         found, skipped, warnings = discovery.survey(path, outputs=(out.parent, out.parent / "feedback"))
         if not found:
-            for text in (discovery.skipped_block(skipped, "this list"), discovery.warning_block(warnings)):
-                print(text, file=sys.stderr)
+            if skipped:
+                print(discovery.skipped_block(skipped), file=sys.stderr)
             return usage_error(
                 f"{path} holds no submissions: no student folder, nbgrader submitted/, Canvas or Gradescope download"
             )
@@ -353,7 +353,7 @@ def main(args):
     where = f" (shard {shard[0]}/{shard[1]} of a class of {len(found)})" if shard else ""
     print(
         f"\ngraded {len(students)} student(s){where}, {len(tasks)} notebook(s): "
-        f"gradebook {out}, feedback in {feedback_dir}/, {len(skipped)} notebook(s) not graded in {skipped_csv}"
+        f"gradebook {out}, feedback in {feedback_dir}/, {len(skipped)} notebook(s) not graded, listed in {skipped_csv}"
     )
     if warnings:
         print("\n" + discovery.warning_block(warnings))

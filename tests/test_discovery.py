@@ -268,15 +268,25 @@ def test_one_students_folder_graded_as_a_class_is_warned_about(tmp_path):
     assert not any("named like lessons" in w for w in survey(tmp_path / "submissions").warnings)
 
 
+def test_a_course_folder_one_level_down_is_warned_about(tmp_path):
+    put(tmp_path / "ml" / "submitted" / "alice" / "01_kmeans" / KM)
+    put(tmp_path / "ml" / "submitted" / "bob" / "01_kmeans" / KM)
+    result = survey(tmp_path)
+    assert (
+        result.warnings[0] == f"{tmp_path / 'ml'} holds an nbgrader submitted/ folder: grade {tmp_path / 'ml'} itself"
+    )
+    assert list(survey(tmp_path / "ml").found) == ["alice", "bob"]
+
+
 def test_checkpoints_hidden_folders_and_macos_copies_are_not_submissions(tmp_path):
     alice = put(tmp_path / "alice" / KM)
     put(tmp_path / "alice" / ".ipynb_checkpoints" / "01_kmeans-checkpoint.ipynb")
     put(tmp_path / ".git" / "x" / KM)
     put(tmp_path / "__MACOSX" / "alice" / f"._{KM}", "\x00\x05\x16\x07")
-    resource_fork = put(tmp_path / "alice" / f"._{KM}", "\x00\x05\x16\x07")
+    forks = [put(tmp_path / f"._smith_1_2_{KM}", "\x00\x05"), put(tmp_path / "alice" / f"._{KM}", "\x00\x05")]
     result = survey(tmp_path)
     assert result.found == {"alice": {KM: alice}}
-    assert reasons(result) == {resource_fork: "a hidden file (an editor's or macOS's copy)"}
+    assert reasons(result) == dict.fromkeys(forks, discovery.HIDDEN_FILE)
     assert result.warnings == []
 
 
@@ -304,6 +314,8 @@ def test_every_notebook_found_is_graded_or_listed(tmp_path):
         put(tmp_path / f"name{i}_{i}_{i + 10}_{NOTEBOOKS[key]}", key)
         put(tmp_path / "submission_101" / f"{i}.ipynb", key)
         put(tmp_path / f"loose{i}.ipynb", key)
+        put(tmp_path / f".hidden{i}.ipynb", key)
+        put(tmp_path / "submitted" / f".{i}.ipynb", key)
     put(tmp_path / "student0" / ".ipynb_checkpoints" / KM)
     result = survey(tmp_path)
     assert accounted(result) == every_notebook(tmp_path)
@@ -333,7 +345,7 @@ def test_cli_lists_the_skipped_in_skipped_csv_and_warns_above_and_below(tmp_path
     assert lines[:2] == block and lines[-2:] == block  # above the summary and at the very end
     assert block[0].startswith("WARNING: 1 thing(s)")
     assert f"not graded: 1 notebook(s) found, listed with the reason in {out.parent / 'skipped.csv'}:" in lines
-    assert "1 notebook(s) not graded" in proc.stdout
+    assert f"1 notebook(s) not graded, listed in {out.parent / 'skipped.csv'}" in proc.stdout
     assert grade("--jobs", "1", "--strict").returncode == 1
 
     scratch.unlink()
@@ -354,5 +366,7 @@ def test_a_folder_without_submissions_is_a_usage_error_that_says_what_it_saw(tmp
     assert err.rstrip().splitlines()[-1] == (
         f"error: {tmp_path} holds no submissions: no student folder, nbgrader submitted/, Canvas or Gradescope download"
     )
+    assert err.startswith("not graded: 1 notebook(s) found:\n") == (layout == "loose")
     assert (f"{tmp_path / KM}: directly in PATH" in err) == (layout == "loose")
+    assert len(err.splitlines()) == (3 if layout == "loose" else 1)
     assert not (tmp_path / "gradebook.csv").exists()
