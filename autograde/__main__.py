@@ -1,7 +1,10 @@
-"""python -m autograde {grade, merge, release, nbgrader, solve, fixtures}: the instructor's commands."""
+"""python -m autograde {grade, merge, release, nbgrader, gradescope, export, prairielearn, solve, fixtures}: the
+instructor's commands."""
 
 import argparse
 import sys
+
+from autograde.lessons import NOTEBOOKS
 
 # jsonschema (under nbformat) imports rfc3987_syntax when it is installed, which builds a grammar for
 # 2-3 s; notebooks use none of its formats, so every command starts without it.
@@ -57,6 +60,41 @@ def main(argv=None):
     course = sub.add_parser("nbgrader", help="write an nbgrader course folder (config and source notebooks)")
     course.add_argument("course", help="the nbgrader course folder (created if missing)")
 
+    gradescope = sub.add_parser("gradescope", help="write a Gradescope autograder zip (setup.sh, run_autograder)")
+    gradescope.add_argument("out", help="the autograder zip to write")
+    gradescope.add_argument(
+        "--notebook",
+        action="append",
+        choices=list(NOTEBOOKS.values()),
+        help="a notebook the assignment expects (repeat for more; default: every lesson's)",
+    )
+    gradescope.add_argument(
+        "--isolation",
+        choices=["kernel", "none"],
+        default="kernel",
+        help="kernel (the default): grading needs the sandbox; none: without it, where Gradescope's container "
+        "forbids user namespaces (student code can then read the solutions and show them in its feedback)",
+    )
+
+    export = sub.add_parser("export", help="a gradebook's totals: a row per student, a column per notebook, a total")
+    export.add_argument("gradebook", help="the gradebook CSV (python -m autograde grade or merge)")
+    export.add_argument("--totals", required=True, help="the CSV to write")
+    export.add_argument(
+        "--roster",
+        help="the LMS's students: Canvas's gradebook export (folder name = SIS Login ID), or a CSV with a "
+        "`student` column (folder name) and the LMS's ids",
+    )
+
+    prairie = sub.add_parser("prairielearn", help="grade one notebook into PrairieLearn's external-grader results.json")
+    prairie.add_argument("notebook", help="the submitted notebook (e.g. /grade/student/01_kmeans.ipynb)")
+    prairie.add_argument("out", help="the results.json to write (e.g. /grade/results/results.json)")
+    prairie.add_argument(
+        "--isolation",
+        choices=["kernel", "none"],
+        default="kernel",
+        help="kernel (the default): refuse to grade without the sandbox (gradable: false); none: grade without it",
+    )
+
     args = parser.parse_args(argv)
     if args.command == "grade":
         from autograde.grade import main as grade_main
@@ -90,6 +128,21 @@ def main(argv=None):
 
         for path in build(args.course):
             print(path)
+        return 0
+    if args.command == "gradescope":
+        from autograde.platforms import gradescope as make_gradescope
+
+        print(f"Gradescope autograder written to {make_gradescope(args.out, args.notebook, args.isolation)}")
+        return 0
+    if args.command == "export":
+        from autograde.platforms import export as export_totals
+
+        return export_totals(args.gradebook, args.totals, args.roster)
+    if args.command == "prairielearn":
+        from autograde.platforms import prairielearn
+
+        results = prairielearn(args.notebook, args.out, args.isolation)
+        print(f"{args.out}: score {results['score']:.3g}" + ("" if results["gradable"] else " (not gradable)"))
         return 0
     if args.command == "solve":
         from autograde.notebooks import write_solved
