@@ -38,6 +38,14 @@ def main(argv=None):
     )
     grade.add_argument("--shard", metavar="I/N", help="grade only shard I of N (every N-th student, from the I-th)")
     grade.add_argument(
+        "--hidden-feedback",
+        choices=["kind", "full", "none"],
+        default="kind",
+        help="what feedback tells of a failed hidden case: kind (the default): its kind and the catalogued "
+        "mistake, never its inputs, values or how many there are; full: all, as for a visible case; none: only "
+        "that one failed",
+    )
+    grade.add_argument(
         "--strict", action="store_true", help="exit 1 when the class folder looks wrong (the WARNING block)"
     )
 

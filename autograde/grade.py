@@ -18,7 +18,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from autograde import discovery, fixtures, notebooks, sandbox
-from autograde.judge import CallError, Failure, explain, judge_case
+from autograde.judge import HIDDEN_FEEDBACK, CallError, Failure, explain, judge_case
 from autograde.lessons import NOTEBOOKS, lesson
 from autograde.serial import materialize, materialize_value
 
@@ -37,6 +37,22 @@ class Result:
     mistake: str = ""
     details: str = ""  # extra lines for the feedback file (cell errors, grader notes)
 
+    @classmethod
+    def from_row(cls, row):
+        """A gradebook row as a Result; its mistake is the catalogued one that its feedback names (judge.explain
+        writes "Mistake: <title>."), if any."""
+        ex = next(e for e in lesson(KEYS[row["notebook"]]).EXERCISES if e.name == row["exercise"])
+        named = (mid for mid, m in ex.mistakes.items() if f"Mistake: {m.title}." in row["feedback"])
+        return cls(
+            row["student"],
+            row["notebook"],
+            row["exercise"],
+            float(row["score"]),
+            float(row["max_score"]),
+            row["feedback"],
+            next(named, ""),
+        )
+
     def row(self):
         return {
             "student": self.student,
@@ -54,12 +70,17 @@ def discover(path):
 
 
 class Grader:
-    """Grades notebooks against the hidden and visible cases; reference outputs computed once."""
+    """Grades notebooks against the hidden and visible cases; reference outputs computed once.
 
-    def __init__(self, limits=None, isolation="kernel"):
+    hidden_feedback (judge.HIDDEN_FEEDBACK): what the feedback tells of a failed hidden case."""
+
+    def __init__(self, limits=None, isolation="kernel", hidden_feedback="kind"):
+        if hidden_feedback not in HIDDEN_FEEDBACK:
+            raise ValueError(f"hidden_feedback must be one of {HIDDEN_FEEDBACK}, not {hidden_feedback!r}")
         self.limits = limits or sandbox.Limits()
         self.library = sandbox.Library(isolation)
         self.isolated = isolation == "kernel"
+        self.hidden_feedback = hidden_feedback
         self.root = None  # the class folder: submissions below it are read through no symbolic link
         self._cases, self._lock = {}, threading.Lock()
 
@@ -112,9 +133,8 @@ class Grader:
             for ci, (case, _, _) in enumerate(cases):
                 # k: torch's seed, as in the notebook's check (the seed differs between the calls of a case)
                 calls += [(f"{ex.name}/{ci}/{k}", ex.name, kwargs, k) for k, kwargs in enumerate(case.calls)]
-        cells = notebooks.graded_cells(nb)
-        run = sandbox.run(cells, calls, self.library, self.limits, oracle=self.oracle(key), uses=uses)
-        labels = dict((i, sandbox.cell_label(source)) for i, source in cells)
+        cells, labels, notes = self._cells(key, nb, list(uses))
+        run = sandbox.run(cells, calls, self.library, self.limits, oracle=self.oracle(key), uses=uses, labels=labels)
         details = [f"{labels[i]}: {msg}" for i, msg in sorted(run.cell_errors.items())]
         details += run.notes  # timeouts, crashes
         results = []
@@ -123,10 +143,42 @@ class Grader:
                 [run.outputs[f"{ex.name}/{ci}/{k}"] for k in range(len(case.calls))]
                 for ci, (case, _, _) in enumerate(cases)
             ]
-            results.append(self._judge(student, filename, ex, cases, got_by_case, details))
+            score, feedback, mistake = self._judge(ex, cases, got_by_case)
+            if ex.name in notes:
+                feedback += f" Note: {notes[ex.name]}."
+            results.append(Result(student, filename, ex.name, score, ex.points, feedback, mistake, "\n".join(details)))
         return results
 
-    def _judge(self, student, filename, ex, cases, got_by_case, details):
+    @staticmethod
+    def _cells(key, nb, names):
+        """(the cells to run, how feedback names them, {exercise: which cell was graded}) of a notebook.
+
+        Where several cells define an exercise's function, the last one is graded, and the note says so. The
+        exercise's own cell, if it still holds the stub, is not run where another cell defines the function:
+        it would undo a definition written above it.
+        """
+        cells = notebooks.graded_cells(nb)
+        labels = {i: sandbox.cell_label(source, nb.cells[i].get("execution_count")) for i, source in cells}
+        stubs, skip, notes = notebooks.stubs(key), set(), {}
+        for name, where in notebooks.definitions(cells, names).items():
+            untouched = [i for i in where if nb.cells[i].source.strip() == stubs[name].strip()]
+            skipped = bool(untouched) and len(untouched) < len(where)
+            if skipped:
+                skip.update(untouched)
+                where = [i for i in where if i not in untouched]
+            said = [f"graded the definition in {labels[where[-1]]}"] if skipped or len(where) > 1 else []
+            if len(where) > 1:
+                others = " and ".join(labels[i] for i in where[:-1])
+                said.append(f"{'another one is' if len(where) == 2 else 'others are'} in {others}")
+            if skipped:
+                said.append(f"the exercise's own cell, {labels[untouched[0]]}, still holds the stub and was not run")
+            if said:
+                notes[name] = "; ".join(said)
+        return [c for c in cells if c[0] not in skip], labels, notes
+
+    def _judge(self, ex, cases, got_by_case):
+        """(score, feedback, mistake id) of one exercise: its first failed case, visible cases first."""
+        shown = len(ex.visible)  # the cases of the notebook's check
         for ci, ((case, expected, wrong), got) in enumerate(zip(cases, got_by_case)):
             error = next((g for g in got if isinstance(g, CallError)), None)
             if error is not None and error.type_name in ("NotImplementedError", "Missing", "GraderStopped"):
@@ -135,21 +187,18 @@ class Grader:
                     "Missing": f"✘ {ex.name}: the notebook defines no function called {ex.name} "
                     "(keep the name given in the exercise)",
                 }.get(error.type_name, f"✘ {ex.name}: stopped by the grader: {error.message}")
-                return Result(student, filename, ex.name, 0, ex.points, reason, details="\n".join(details))
+                return 0, reason, ""
             try:
                 judge_case(ex, case, got, expected, wrong)
             except Failure as failure:
-                text = explain(ex, ci, len(cases), case, failure).replace("\n  ", " ")
-                return Result(student, filename, ex.name, 0, ex.points, text, failure.mistake or "", "\n".join(details))
-        return Result(
-            student,
-            filename,
-            ex.name,
-            ex.points,
-            ex.points,
-            f"✔ all {len(cases)} cases pass",
-            details="\n".join(details),
-        )
+                if ci < shown:
+                    text = explain(ex, ci, shown, case, failure)
+                else:
+                    text = explain(ex, ci - shown, len(cases) - shown, case, failure, self.hidden_feedback)
+                return 0, text.replace("\n  ", " "), failure.mistake or ""
+        if self.hidden_feedback == "full":
+            return ex.points, f"✔ all {shown} visible and {len(cases) - shown} hidden cases pass.", ""
+        return ex.points, "✔ all visible and hidden cases pass.", ""
 
 
 def write_gradebook(rows, out, columns=COLUMNS):
@@ -211,21 +260,18 @@ def feedback_text(student, results, isolated=True):
     return "\n".join(lines)
 
 
-def summary(rows):
-    """The class summary of gradebook rows: per exercise mean score, pass rate, most common catalogued mistakes."""
+def summary(results):
+    """The class summary of Results: per exercise mean score, pass rate, most common catalogued mistakes."""
     lines = [f"{'notebook':<18} {'exercise':<22} {'mean':>6} {'pass rate':>9}  most common mistakes"]
     by_exercise = {}
-    for r in rows:
-        by_exercise.setdefault((r["notebook"], r["exercise"]), []).append(r)
+    for r in results:
+        by_exercise.setdefault((r.notebook, r.exercise), []).append(r)
     for (filename, name), rs in by_exercise.items():
         ex = next(e for e in lesson(KEYS[filename]).EXERCISES if e.name == name)
-        # the feedback of a catalogued mistake names it (judge.explain): "Mistake: <title>. Hint: ..."
-        titles = [m.title for m in ex.mistakes.values()]
-        mistakes = Counter(t for r in rs for t in titles if f"Mistake: {t}." in r["feedback"])
+        mistakes = Counter(ex.mistakes[r.mistake].title for r in rs if r.mistake in ex.mistakes)
         common = ", ".join(f"{title} ({n})" for title, n in mistakes.most_common(3)) or "-"
-        scores = [(float(r["score"]), float(r["max_score"])) for r in rs]
-        mean = sum(score for score, _ in scores) / len(rs)
-        rate = sum(score == most for score, most in scores) / len(rs)
+        mean = sum(r.score for r in rs) / len(rs)
+        rate = sum(r.score == r.max_score for r in rs) / len(rs)
         lines.append(f"{filename:<18} {name:<22} {mean:>6.2f} {rate:>8.0%}  {common}")
     return "\n".join(lines)
 
@@ -307,7 +353,7 @@ def main(args):
                 return usage_error(exc)
             isolation = "none"  # a student's self-check of one notebook may run without it
             print(f"note: {exc}; this self-check runs without isolation", file=sys.stderr)
-    grader = Grader(limits, isolation)
+    grader = Grader(limits, isolation, args.hidden_feedback)
     grader.root = None if path.is_file() else path
     results = {}
     try:
@@ -345,7 +391,7 @@ def main(args):
         (feedback_dir / f"{student}.md").write_text(
             feedback_text(student, [r for r in ordered if r.student == student], grader.isolated)
         )
-    print(summary(rows))
+    print(summary(ordered))
     if not grader.isolated:
         print(f"\n{NOT_ISOLATED}")
     if skipped:
@@ -470,7 +516,7 @@ def merge(out, paths, partial=False):
     rows = [merged[k] for k in sorted(merged, key=lambda k: (k[0], order[k[1], k[2]]))]
     write_gradebook(rows, Path(out))
     shard_record(Path(out)).unlink(missing_ok=True)  # a shard's record from an earlier run
-    print(summary(rows))
+    print(summary([Result.from_row(r) for r in rows]))
     print(
         f"\n{'partial merge: ' if missing else ''}merged {len(students)} student(s), {len(rows)} row(s) "
         f"from {len(paths)} gradebook(s) into {out}"

@@ -14,10 +14,14 @@ from autograde.serial import Opaque
 
 @dataclass
 class Case:
-    """One checked situation: a label for the student and the calls' keyword arguments."""
+    """One checked situation: a label for the student and the calls' keyword arguments.
+
+    A hidden case also has a kind: the category of situation it tests ("an empty cluster"), what a
+    student is told of it instead of its label (see explain)."""
 
     label: str
     calls: list  # list of dicts of keyword arguments (plain data; RngSeed for generators)
+    kind: str = ""
 
 
 @dataclass
@@ -42,12 +46,14 @@ class Exercise:
 
 
 class Failure(Exception):
-    """A case failed: message for the student, and the catalogued mistake if one was recognised."""
+    """A case failed: message for the student, the catalogued mistake if one was recognised, and the
+    type of the exception the student's function raised, if it raised."""
 
-    def __init__(self, message, mistake=None):
+    def __init__(self, message, mistake=None, raised=None):
         super().__init__(message)
         self.message = message
         self.mistake = mistake
+        self.raised = raised
 
 
 def describe(value):
@@ -235,7 +241,7 @@ def judge_case(exercise, case, got, expected=None, mistake_outputs=None):
     for i, out in enumerate(got):
         if isinstance(out, CallError):
             call = f" (call {i + 1} of {len(got)})" if len(got) > 1 else ""
-            raise Failure(f"{exercise.name} raised {out}{call}")
+            raise Failure(f"{exercise.name} raised {out}{call}", raised=out.type_name)
     try:
         exercise.judge(case, got, expected)
     except Failure as failure:
@@ -247,9 +253,25 @@ def judge_case(exercise, case, got, expected=None, mistake_outputs=None):
         raise
 
 
-def explain(exercise, index, total, case, failure):
-    """The student-facing lines for a failed case: what went wrong and, if known, the mistake and fix."""
-    lines = [f"✘ {exercise.name}: case {index + 1} of {total} ({case.label}): {failure.message}."]
+HIDDEN_FEEDBACK = ("kind", "full", "none")  # what a student is told of a failed hidden case (see explain)
+
+
+def explain(exercise, index, total, case, failure, hidden=None):
+    """The student-facing lines for a failed case: what went wrong and, if known, the mistake and fix.
+
+    A visible case (hidden=None) is shown in full: its number among the total, its label, the message.
+    A hidden case by HIDDEN_FEEDBACK: "full" as a visible one; "kind" only its kind, the type of the
+    exception raised if any, and the catalogued mistake: never its inputs, expected or returned values,
+    or how many hidden cases there are; "none" only that a hidden case failed.
+    """
+    if hidden == "none":
+        return f"✘ {exercise.name}: a hidden case failed."
+    if hidden == "kind":
+        raised = f"; {exercise.name} raised {failure.raised}" if failure.raised else ""
+        lines = [f"✘ {exercise.name}: the visible cases pass, but a hidden case failed: {case.kind}{raised}."]
+    else:
+        which = "hidden case" if hidden else "case"
+        lines = [f"✘ {exercise.name}: {which} {index + 1} of {total} ({case.label}): {failure.message}."]
     mistake = exercise.mistakes.get(failure.mistake)
     if mistake is not None:
         lines.append(f"  Mistake: {mistake.title}. Hint: {mistake.hint}")

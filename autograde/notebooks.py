@@ -1,8 +1,10 @@
 """The course notebooks as the grader sees them: which cells run, and the solved versions."""
 
 import ast
+import functools
 import importlib
 import inspect
+import json
 import os
 import re
 import stat
@@ -45,30 +47,64 @@ def _untrusted_text(path, root):
 
 
 def read(path, root=None):
-    """Read and validate a notebook; ValueError with the reason if it is not one. With root, path is a
-    submission: untrusted bytes (see _untrusted_text)."""
+    """Read and validate a notebook; ValueError with the reason, in a plain sentence, if it is not one.
+    With root, path is a submission: untrusted bytes (see _untrusted_text)."""
+    text = Path(path).read_text(encoding="utf-8") if root is None else _untrusted_text(path, root)
     try:
-        if root is None:
-            nb = nbformat.read(path, as_version=4)
-        else:
-            nb = nbformat.reads(_untrusted_text(path, root), as_version=4)
-    except FileNotFoundError:
-        raise
-    except Refused:
-        raise
-    except Exception as exc:  # JSON errors, wrong nbformat, empty file, nesting too deep
-        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise ValueError(f"not a readable notebook ({reason})") from None
-    try:
+        nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
-    except nbformat.ValidationError as exc:
-        raise ValueError(f"not a valid notebook ({exc.message[:200]})") from None
+    except Exception:  # JSON errors, wrong nbformat, nesting too deep, invalid cells
+        raise ValueError(f"the file is not a Jupyter notebook that can be read ({_unreadable(text)})") from None
     return nb
+
+
+def _unreadable(text):
+    """Why text is no notebook, for a student: a few plain reasons rather than nbformat's messages."""
+    if not text.strip():
+        return "it is empty"
+    try:
+        doc = json.loads(text)
+    except RecursionError:
+        return "it is nested too deeply to read"
+    except ValueError:
+        return "it is not valid JSON"
+    if not isinstance(doc, dict) or not {"cells", "worksheets"} & doc.keys():
+        return "it is JSON, but holds no notebook cells"
+    if not isinstance(doc.get("cells", []), list):
+        return "its cells are not a list"
+    if doc.get("nbformat") not in (1, 2, 3, 4):
+        return f"its nbformat version is {json.dumps(doc.get('nbformat'))[:20]}, not 4"
+    return "a cell or the metadata is not in the notebook format"
 
 
 def graded_cells(nb):
     """[(index, source)] of the cells the grader runs, in notebook order."""
     return [(i, cell.source) for i, cell in enumerate(nb.cells) if role(cell) in RUN_ROLES]
+
+
+def definitions(cells, names):
+    """{name: [index, ...]}: the cells [(index, source)] whose top level has `def name`, for each of names.
+    Read, never run; a cell that does not parse defines nothing here (running it reports its error)."""
+    from IPython.core.inputtransformer2 import TransformerManager  # %magics, as the runner reads them
+
+    transform = TransformerManager().transform_cell
+    found = {name: [] for name in names}
+    for index, source in cells:
+        try:
+            body = ast.parse(transform(source)).body
+        except Exception:  # SyntaxError, nesting too deep, ...
+            continue
+        defined = {node.name for node in body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        for name in defined & found.keys():
+            found[name].append(index)
+    return found
+
+
+@functools.cache
+def stubs(key):
+    """{exercise: source of its stub cell} in the lesson's notebook as handed out."""
+    nb = read(NOTEBOOK_DIR / NOTEBOOKS[key])
+    return {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in nb.cells if role(cell) == "solution"}
 
 
 # ------------------------------------------------------------------ solved notebooks

@@ -38,6 +38,7 @@ import numpy as np
 
 from autograde.judge import CallError
 from autograde.serial import TensorArg, decode, encode
+from autograde.student_cli import cell_label
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENT_PARTS = ["helpers", "autograde", "data", "img"]  # what a released bundle holds besides notebooks
@@ -332,14 +333,10 @@ def _describe_exit(code):
     return f"the process exited with code {code} (sys.exit or os._exit?)"
 
 
-def cell_label(source):
-    """How feedback names a cell: by its first line, as the student sees it."""
-    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
-    return f"the cell starting `{first[:40]}`" if first else "an empty cell"
-
-
-def run(cells, calls, library, limits=None, oracle=None, uses=None):
+def run(cells, calls, library, limits=None, oracle=None, uses=None, labels=None):
     """Execute cells [(index, source)] then calls [(id, exercise name, kwargs, seed)] in the sandbox.
+
+    labels {index: how messages name the cell}: by default cell_label of its source.
 
     uses {exercise: [helper, ...]}: while a composite exercise runs, oracle(helper, args, kwargs)
     answers the calls of its helpers. Composite exercises run after all others, so that no answer
@@ -350,7 +347,7 @@ def run(cells, calls, library, limits=None, oracle=None, uses=None):
     """
     limits, uses = limits or Limits(), uses or {}
     calls = sorted(calls, key=lambda c: bool(uses.get(c[1])))
-    labels = {index: cell_label(source) for index, source in cells}
+    labels = labels or {index: cell_label(source) for index, source in cells}
     result = Run()
     skip_cells, dead_exercises = set(), {}
     budget = _Budget(time.monotonic() + limits.notebook_seconds, limits.notebook_bytes, limits.notebook_seconds)

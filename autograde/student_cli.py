@@ -34,6 +34,14 @@ def role(cell):
     return "course" if nb else "student"
 
 
+def cell_label(source, count=None):
+    """How feedback names a cell, as the student sees it: by its execution count [n] if it has one, and its
+    first line."""
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    number = f" [{count}]" if count is not None else ""
+    return f"the cell{number} starting `{first[:40]}`" if first else f"an empty cell{number}"
+
+
 class _NoIPython:
     """get_ipython() for the cells' %magics (%matplotlib inline): they do nothing here."""
 
@@ -55,7 +63,7 @@ def check_notebook(nb):
                 with contextlib.redirect_stdout(io.StringIO()):  # what the cells print is not a verdict
                     exec(compile(transform(cell.source), f"<cell {index}>", "exec"), namespace)
             except Exception as exc:
-                print(f"  cell {index} raised {type(exc).__name__}: {exc}")
+                print(f"  {cell_label(cell.source, cell.get('execution_count'))} raised {type(exc).__name__}: {exc}")
         elif kind == "check":
             try:
                 exec(compile(cell.source, f"<cell {index}>", "exec"), namespace)

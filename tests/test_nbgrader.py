@@ -115,6 +115,25 @@ def test_feedback_shows_the_graders_verdict_and_no_hidden_test(course):
     assert "✘ assign_clusters" in bob
 
 
+def test_check_cells_show_the_verdict_and_no_traceback_into_the_course_files(course):
+    for student in ("alice", "bob"):
+        checks = [c for c in cells(course / "autograded" / student / "01_kmeans" / NB) if role(c) == "check"]
+        text = "\n".join(
+            o.get("text", "") + "\n".join(o.get("traceback", [])) + o.get("evalue", "")
+            for c in checks
+            for o in c.outputs
+        )
+        assert "✔ all visible and hidden cases pass." in text
+        assert "Traceback" not in text and "autograde/" not in text, text
+        html = (course / "feedback" / student / "01_kmeans" / "01_kmeans.html").read_text()
+        assert "most recent call last" not in html and "autograde/" not in html
+    bob = [c for c in cells(course / "autograded" / "bob" / "01_kmeans" / NB) if role(c) == "check"]
+    errors = [o for c in bob for o in c.outputs if o.output_type == "error"]
+    assert [o.traceback for o in errors] == [[o.evalue] for o in errors] and errors[0].evalue.startswith(
+        "✘ assign_clusters: case 1 of 4 ("
+    )
+
+
 def test_export_writes_the_class_scores(course):
     with open(course / "grades.csv", newline="", encoding="utf-8") as f:
         rows = {r["student_id"]: (float(r["score"]), float(r["max_score"])) for r in csv.DictReader(f)}

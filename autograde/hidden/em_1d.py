@@ -15,23 +15,37 @@ _onehot = np.eye(3)[np.arange(200) % 3]
 
 CASES = {
     "e_step_1d": [
-        Case("200 points, two components", [{"x": _x, **_p2}]),
-        Case("200 points, three components", [{"x": _three, **_p3}]),
-        Case("far points on both sides", [{"x": np.array([-300.0, -1.0, 0.0, 2.0, 250.0]), **_p3}]),
+        Case("200 points, two components", [{"x": _x, **_p2}], kind="more data points"),
+        Case("200 points, three components", [{"x": _three, **_p3}], kind="more components"),
+        Case(
+            "far points on both sides",
+            [{"x": np.array([-300.0, -1.0, 0.0, 2.0, 250.0]), **_p3}],
+            kind="points far from every component",
+        ),
     ],
     "m_step_1d": [
-        Case("200 points, soft responsibilities", [{"x": _x, "resp": _resp}]),
-        Case("200 points, one-hot responsibilities, three components", [{"x": _three, "resp": _onehot}]),
+        Case(
+            "200 points, soft responsibilities", [{"x": _x, "resp": _resp}], kind="soft responsibilities on more data"
+        ),
+        Case(
+            "200 points, one-hot responsibilities, three components",
+            [{"x": _three, "resp": _onehot}],
+            kind="one-hot responsibilities",
+        ),
     ],
     "log_likelihood_1d": [
-        Case("200 points, two components", [{"x": _x, **_p2}]),
-        Case("200 points, three components", [{"x": _three, **_p3}]),
-        Case("points ten standard deviations out", [{"x": np.array([-8.0, 11.0, 26.0]), **_p2}]),
+        Case("200 points, two components", [{"x": _x, **_p2}], kind="more data points"),
+        Case("200 points, three components", [{"x": _three, **_p3}], kind="more components"),
+        Case(
+            "points ten standard deviations out",
+            [{"x": np.array([-8.0, 11.0, 26.0]), **_p2}],
+            kind="points far from every component",
+        ),
     ],
     "em_1d": [
-        Case("200 points, two components", [{"x": _x, **_p2}]),
-        Case("three components", [{"x": _three, **_p3}]),
-        Case("max_iters=1", [{"x": _three, **_p3, "max_iters": 1}]),
-        Case("a loose tol stops early (tol=0.5)", [{"x": _x, **_p2, "tol": 0.5}]),
+        Case("200 points, two components", [{"x": _x, **_p2}], kind="more data points"),
+        Case("three components", [{"x": _three, **_p3}], kind="more components"),
+        Case("max_iters=1", [{"x": _three, **_p3, "max_iters": 1}], kind="a small max_iters"),
+        Case("a loose tol stops early (tol=0.5)", [{"x": _x, **_p2, "tol": 0.5}], kind="a loose tol"),
     ],
 }

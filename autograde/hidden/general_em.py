@@ -30,12 +30,20 @@ _trace = {"init_params": TRACE_INIT} | {f: ModelFunction(f"trace_{f}") for f in 
 
 CASES = {
     "gmm_initialize": [
-        Case("k = n: every point a mean", [{"X": _X4[:5], "k": 5, "rng": RngSeed(s)} for s in (3, 3, 4)]),
-        Case("many seeds, one component", [{"X": _faithful, "k": 1, "rng": RngSeed(s)} for s in range(8)]),
+        Case(
+            "k = n: every point a mean",
+            [{"X": _X4[:5], "k": 5, "rng": RngSeed(s)} for s in (3, 3, 4)],
+            kind="as many components as points",
+        ),
+        Case(
+            "many seeds, one component",
+            [{"X": _faithful, "k": 1, "rng": RngSeed(s)} for s in range(8)],
+            kind="a single component, many generators",
+        ),
     ],
     "gmm_e_step": [
-        Case("4-D, four components", [{"X": _X4, "params": _params4}]),
-        Case("a component of weight 0", [{"X": _X4, "params": _zero}]),
+        Case("4-D, four components", [{"X": _X4, "params": _params4}], kind="more dimensions and components"),
+        Case("a component of weight 0", [{"X": _X4, "params": _zero}], kind="a component of zero weight"),
         Case(
             "Old Faithful, Bishop's Fig. 9.8 start",
             [
@@ -48,22 +56,32 @@ CASES = {
                     },
                 }
             ],
+            kind="real data, narrow components",
         ),
     ],
     "gmm_m_step": [
-        Case("4-D, soft Q", [{"X": _X4, "Q": _Q4}]),
-        Case("one component", [{"X": _faithful, "Q": np.ones((len(_faithful), 1))}]),
+        Case("4-D, soft Q", [{"X": _X4, "Q": _Q4}], kind="more dimensions, a soft Q"),
+        Case("one component", [{"X": _faithful, "Q": np.ones((len(_faithful), 1))}], kind="a single component"),
     ],
     "gmm_elbo": [
-        Case("4-D, a soft Q", [{"X": _X4, "params": _params4, "Q": _Q4}]),
-        Case("one-hot Q with a weight-0 component", [{"X": _X4, "params": _zero, "Q": _one_hot_gap}]),
+        Case("4-D, a soft Q", [{"X": _X4, "params": _params4, "Q": _Q4}], kind="more dimensions, a soft Q"),
+        Case(
+            "one-hot Q with a weight-0 component",
+            [{"X": _X4, "params": _zero, "Q": _one_hot_gap}],
+            kind="a one-hot Q and a component of zero weight",
+        ),
     ],
     "general_em": [
-        Case("max_iters=1", [_trace | {"X": np.array([-3.0, -2.0]), "max_iters": 1}]),
+        Case("max_iters=1", [_trace | {"X": np.array([-3.0, -2.0]), "max_iters": 1}], kind="a small max_iters"),
         Case(
             "a loose tol stops on the second iteration",
             [_trace | {"X": np.array([-3.0, -2.5, -2.0, -1.0]), "tol": 1.0}],
+            kind="a loose tol",
         ),
-        Case("the ELBO levels off late", [_trace | {"X": -1.0 - np.exp(-np.arange(40.0)), "max_iters": 60}]),
+        Case(
+            "the ELBO levels off late",
+            [_trace | {"X": -1.0 - np.exp(-np.arange(40.0)), "max_iters": 60}],
+            kind="slow convergence",
+        ),
     ],
 }

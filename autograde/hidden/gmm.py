@@ -32,13 +32,25 @@ _sample4 = {"phi": np.array([0.5, 0.0, 0.2, 0.3]), "mu": 3 * _mu5[:, :4], "Sigma
 
 CASES = {
     "log_gaussian_pdf": [
-        Case("5-D, 200 points", [{"X": _X5, "mu": _mu5[0], "Sigma": _Sigma5[0]}]),
-        Case("1-D", [{"X": _X5[:, :1], "mu": np.array([0.3]), "Sigma": np.array([[2.5]])}]),
-        Case("large coordinates", [{"X": _big, "mu": np.array([1000.0, 1000.0]), "Sigma": _spd(2, 900.0)}]),
-        Case("narrow covariance", [{"X": _X5[:20, :2] * 0.01, "mu": np.zeros(2), "Sigma": 1e-4 * np.eye(2)}]),
+        Case("5-D, 200 points", [{"X": _X5, "mu": _mu5[0], "Sigma": _Sigma5[0]}], kind="more dimensions"),
+        Case("1-D", [{"X": _X5[:, :1], "mu": np.array([0.3]), "Sigma": np.array([[2.5]])}], kind="a single dimension"),
+        Case(
+            "large coordinates",
+            [{"X": _big, "mu": np.array([1000.0, 1000.0]), "Sigma": _spd(2, 900.0)}],
+            kind="coordinates far from zero",
+        ),
+        Case(
+            "narrow covariance",
+            [{"X": _X5[:20, :2] * 0.01, "mu": np.zeros(2), "Sigma": 1e-4 * np.eye(2)}],
+            kind="a very small covariance",
+        ),
     ],
     "e_step": [
-        Case("5-D, four components", [{"X": _X5, "phi": _phi5, "mu": _mu5, "Sigma": _Sigma5}]),
+        Case(
+            "5-D, four components",
+            [{"X": _X5, "phi": _phi5, "mu": _mu5, "Sigma": _Sigma5}],
+            kind="more dimensions and components",
+        ),
         Case(
             "far-away points in 3-D",
             [
@@ -49,19 +61,29 @@ CASES = {
                     "Sigma": _Sigma5[:2, :3, :3],
                 }
             ],
+            kind="points far from every component",
         ),
         Case(
             "a tiny weight",
             [{"X": _X5, "phi": np.array([0.999, 0.001]), "mu": _mu5[:2], "Sigma": _Sigma5[:2]}],
+            kind="unequal weights",
         ),
     ],
     "m_step": [
-        Case("5-D, soft responsibilities", [{"X": _X5, "w": _w5}]),
-        Case("a component with little responsibility", [{"X": _X5[:, :2], "w": _w_small}]),
-        Case("one component", [{"X": _big, "w": np.ones((50, 1))}]),
+        Case("5-D, soft responsibilities", [{"X": _X5, "w": _w5}], kind="more dimensions, soft responsibilities"),
+        Case(
+            "a component with little responsibility",
+            [{"X": _X5[:, :2], "w": _w_small}],
+            kind="a component with almost no points",
+        ),
+        Case("one component", [{"X": _big, "w": np.ones((50, 1))}], kind="a single component"),
     ],
     "log_likelihood": [
-        Case("5-D, four components", [{"X": _X5, "phi": _phi5, "mu": _mu5, "Sigma": _Sigma5}]),
+        Case(
+            "5-D, four components",
+            [{"X": _X5, "phi": _phi5, "mu": _mu5, "Sigma": _Sigma5}],
+            kind="more dimensions and components",
+        ),
         Case(
             "points ten standard deviations away",
             [
@@ -72,22 +94,46 @@ CASES = {
                     "Sigma": np.stack([np.eye(2)] * 2),
                 }
             ],
+            kind="points far from every component",
         ),
     ],
     "em_mog": [
         Case(
-            "Old Faithful from Bishop's Fig. 9.8 start", [{"X": _faithful, "k": 2, "init": _fig98, "rng": RngSeed(1)}]
+            "Old Faithful from Bishop's Fig. 9.8 start",
+            [{"X": _faithful, "k": 2, "init": _fig98, "rng": RngSeed(1)}],
+            kind="real data from a poor start",
         ),
-        Case("three groups in 3-D, unequal weights", [{"X": _blobs3, "k": 3, "init": _init_blobs3, "rng": RngSeed(1)}]),
-        Case("max_iters=5", [{"X": _blobs3, "k": 3, "init": _init_blobs3, "max_iters": 5, "rng": RngSeed(1)}]),
-        Case("a loose tol stops early", [{"X": _faithful, "k": 2, "init": _fig98, "tol": 1.0, "rng": RngSeed(1)}]),
-        Case("a large reg_covar", [{"X": _faithful, "k": 2, "init": _fig98, "reg_covar": 0.1, "rng": RngSeed(1)}]),
+        Case(
+            "three groups in 3-D, unequal weights",
+            [{"X": _blobs3, "k": 3, "init": _init_blobs3, "rng": RngSeed(1)}],
+            kind="unequal weights in more dimensions",
+        ),
+        Case(
+            "max_iters=5",
+            [{"X": _blobs3, "k": 3, "init": _init_blobs3, "max_iters": 5, "rng": RngSeed(1)}],
+            kind="a small max_iters",
+        ),
+        Case(
+            "a loose tol stops early",
+            [{"X": _faithful, "k": 2, "init": _fig98, "tol": 1.0, "rng": RngSeed(1)}],
+            kind="a loose tol",
+        ),
+        Case(
+            "a large reg_covar",
+            [{"X": _faithful, "k": 2, "init": _fig98, "reg_covar": 0.1, "rng": RngSeed(1)}],
+            kind="strong covariance regularisation",
+        ),
     ],
     "sample_gmm": [
-        Case("4-D, a component of weight 0 is never drawn", [_sample4 | {"rng": RngSeed(s)} for s in (5, 5, 6)]),
+        Case(
+            "4-D, a component of weight 0 is never drawn",
+            [_sample4 | {"rng": RngSeed(s)} for s in (5, 5, 6)],
+            kind="a component of zero weight",
+        ),
         Case(
             "one component, large scale",
             [{"phi": np.ones(1), "mu": _big[:1], "Sigma": _spd(2, 900.0)[None], "n": 3000, "rng": RngSeed(7)}],
+            kind="a single wide component",
         ),
     ],
 }

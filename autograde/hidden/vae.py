@@ -22,15 +22,21 @@ CASES = {
                     "logvar": TensorArg([[np.log(9.0), -1.0]], repeat=100_000),
                 }
             ],
+            kind="the distribution of many draws",
         ),
         Case(
             "gradients, a batch of 32",
             [{"mu": _tensor(32, 20, requires_grad=True), "logvar": _tensor(32, 20, scale=0.3, requires_grad=True)}],
+            kind="gradients through the sample",
         ),
     ],
     "kl_divergence": [
-        Case("a batch of 64, latent_dim 20", [{"mu": _tensor(64, 20), "logvar": _tensor(64, 20, scale=0.5)}]),
-        Case("one row", [{"mu": _tensor(1, 5, scale=3.0), "logvar": _tensor(1, 5, scale=2.0)}]),
+        Case(
+            "a batch of 64, latent_dim 20",
+            [{"mu": _tensor(64, 20), "logvar": _tensor(64, 20, scale=0.5)}],
+            kind="a batch of several rows",
+        ),
+        Case("one row", [{"mu": _tensor(1, 5, scale=3.0), "logvar": _tensor(1, 5, scale=2.0)}], kind="a single row"),
     ],
     "vae_loss": [
         Case(
@@ -43,6 +49,7 @@ CASES = {
                     "logvar": _tensor(16, 20, scale=0.5),
                 }
             ],
+            kind="a batch of several images, confident logits",
         ),
         Case(
             "a batch of 2, 64 pixels",
@@ -54,6 +61,7 @@ CASES = {
                     "logvar": _tensor(2, 2),
                 }
             ],
+            kind="small images",
         ),
     ],
 }
