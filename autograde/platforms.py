@@ -80,10 +80,11 @@ def gradescope(out, notebooks=None, isolation="kernel"):
     """Write the Gradescope autograder zip: setup.sh, run_autograder, the grader with the reference solutions,
     hidden cases and fixtures, and which notebooks the assignment expects (default: every lesson's)."""
     out = Path(out)
-    config = {"notebooks": list(notebooks or NOTEBOOKS.values()), "isolation": isolation}
-    unknown = [name for name in config["notebooks"] if name not in KEYS]
+    unknown = [name for name in notebooks or [] if name not in KEYS]
     if unknown:
         raise ValueError(f"not course notebooks: {', '.join(unknown)} (the notebooks are {', '.join(KEYS)})")
+    expected = [f for f in NOTEBOOKS.values() if not notebooks or f in notebooks]  # in course order, once each
+    config = {"notebooks": expected, "isolation": isolation}
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, text, mode in [

@@ -25,7 +25,8 @@ POINTS = {f"{nb}: {ex.name}": ex.points for key, nb in [("kmeans", "01_kmeans.ip
 @pytest.fixture(scope="module")
 def autograder(tmp_path_factory):
     out = tmp_path_factory.mktemp("gradescope") / "autograder.zip"
-    assert cli(["gradescope", str(out), "--notebook", "01_kmeans.ipynb", "--notebook", "02_em_1d.ipynb"]) == 0
+    notebooks = ["--notebook", "02_em_1d.ipynb", "--notebook", "01_kmeans.ipynb", "--notebook", "02_em_1d.ipynb"]
+    assert cli(["gradescope", str(out), *notebooks]) == 0
     return out
 
 
@@ -56,7 +57,7 @@ def check_schema(results):
         assert isinstance(test["score"], float) and isinstance(test["max_score"], float)
         assert test["status"] == ("passed" if test["score"] == test["max_score"] else "failed")
         assert isinstance(test["output"], str) and test["output"] and test["visibility"] == "visible"
-    assert {t["name"]: t["max_score"] for t in results["tests"]} == POINTS
+    assert [(t["name"], t["max_score"]) for t in results["tests"]] == list(POINTS.items())  # in course order, once
     assert results["score"] == sum(t["score"] for t in results["tests"])
 
 
@@ -85,6 +86,11 @@ def test_the_zip_holds_the_grader_and_what_gradescope_runs(autograder):
     pinned = [line for line in (ROOT / "requirements.txt").read_text().splitlines() if "==" in line]
     assert {line for line in requirements if "==" in line} <= set(pinned)
     assert not [line for line in requirements if line.startswith(("pytest", "ruff", "playwright", "jupyterlab"))]
+
+
+def test_a_notebook_that_is_not_the_courses_is_refused():
+    with pytest.raises(ValueError, match=r"not course notebooks: lab\.ipynb"):
+        platforms.gradescope("unused.zip", ["lab.ipynb"])
 
 
 def test_setup_and_run_autograder_are_bash(autograder, tmp_path):
