@@ -395,7 +395,7 @@ def test_shard_usage_errors_exit_2_and_an_empty_shard_writes_the_header(tmp_path
 
 
 def test_merge_errors_exit_2(tmp_path, capsys):
-    good = write_rows(tmp_path / "good.csv", [("bob", NB, "kmeans", "3", "3", "✔ all 7 cases pass")])
+    good = write_rows(tmp_path / "good.csv", [("bob", NB, "kmeans", "3", "3", "✔ all visible and hidden cases pass.")])
     other = write_rows(tmp_path / "other.csv", [("bob", NB, "kmeans", "0", "3", "✘ kmeans: wrong")])
     (tmp_path / "columns.csv").write_text("student,notebook,exercise,score\nbob,01_kmeans.ipynb,kmeans,3\n")
     of_two = write_shard(tmp_path / "of-two.csv", [], 1, 2, [], 4)
