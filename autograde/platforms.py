@@ -17,7 +17,16 @@ from autograde.lessons import NOTEBOOKS, lesson
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = ["autograde", "solutions", "helpers", "data", "img", "notebooks"]  # what the grader needs of the course
-GRADING = ["numpy", "scipy", "matplotlib", "ipywidgets", "nbformat", "tqdm", "torch"]  # pinned in requirements.txt
+GRADING = [
+    "numpy",
+    "scipy",
+    "matplotlib",
+    "ipywidgets",
+    "ipython",
+    "nbformat",
+    "tqdm",
+    "torch",
+]  # pinned in requirements.txt
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu"  # PyPI's torch for Linux is the CUDA build
 STUDENT = "submission"  # the one student of a Gradescope run
 CANVAS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]  # the identity columns of Canvas's gradebook
@@ -73,7 +82,7 @@ def grading_requirements():
     missing = sorted(set(GRADING) - set(pins))
     if missing:
         raise ValueError(f"requirements.txt pins no {', '.join(missing)}")
-    return "\n".join([f"--extra-index-url {TORCH_INDEX}", *pins.values(), "ipython", ""])
+    return "\n".join([f"--extra-index-url {TORCH_INDEX}", *pins.values(), ""])
 
 
 def gradescope(out, notebooks=None, isolation="kernel"):

@@ -217,30 +217,41 @@ def test_stolen_helpers_never_answer_the_helpers_own_cases(graded):
         assert "not available" in rows[name].feedback or "kept" in rows[name].feedback, rows[name].feedback
 
 
-def run_cell(source, isolation="kernel", limits=LIMITS):
-    """What `probe()` returns after the cell ran in a runner."""
-    library = sandbox.Library(isolation)
-    try:
-        cell = source + "\ndef compute_distortion(X, centroids, labels):\n    return probe()\n"
-        run = sandbox.run([(0, cell)], [("c", "compute_distortion", ARGS, 0)], library, limits)
-    finally:
+@pytest.fixture(scope="module")
+def libraries():
+    """library(isolation): one student library (and sandbox) per isolation for this module's tests."""
+    made = {}
+
+    def library(isolation="kernel"):
+        if isolation not in made:
+            made[isolation] = sandbox.Library(isolation)
+        return made[isolation]
+
+    yield library
+    for library in made.values():
         library.close()
+
+
+def run_cell(library, source):
+    """What `probe()` returns after the cell ran in a runner."""
+    cell = source + "\ndef compute_distortion(X, centroids, labels):\n    return probe()\n"
+    run = sandbox.run([(0, cell)], [("c", "compute_distortion", ARGS, 0)], library, LIMITS)
     assert run.cell_errors == {}, run.cell_errors
     return run.outputs["c"]
 
 
-def test_the_sandbox_is_active(tmp_path):
+def test_the_sandbox_is_active(tmp_path, libraries):
     """A file outside the sandbox is readable without it and not with it: the isolation is real here."""
     if os.environ.get("CI") or shutil.which("bwrap"):
         sandbox.check_isolation()  # in CI the sandbox must work: no skipping
     secret = tmp_path / "secret.txt"
     secret.write_text("outside")
     source = f"import os\ndef probe():\n    return os.path.exists({str(secret)!r})\n"
-    assert run_cell(source, "none") is True
-    assert run_cell(source, "kernel") is False
+    assert run_cell(libraries("none"), source) is True
+    assert run_cell(libraries("kernel"), source) is False
 
 
-def test_the_runner_has_no_capabilities_no_processes_no_network():
+def test_the_runner_has_no_capabilities_no_processes_no_network(libraries):
     source = (
         "import os, socket\n"
         "def probe():\n"
@@ -250,30 +261,27 @@ def test_the_runner_has_no_capabilities_no_processes_no_network():
         "        except OSError as exc:\n            out.append(type(exc).__name__)\n"
         "    return out\n"
     )
-    uid, pid, proc, fork, connect = run_cell(source)
+    uid, pid, proc, fork, connect = run_cell(libraries(), source)
     assert uid == 65534 and pid == 1 and proc == []
     assert fork == "PermissionError" and connect != "allowed"
 
 
-def test_the_disk_is_a_capped_tmpfs():
+def test_the_disk_is_a_capped_tmpfs(libraries):
     source = (
         "def probe():\n    written = 0\n    try:\n        for i in range(1000):\n"
         "            written += open(f'/tmp/f{i}', 'wb').write(b'x' * (512 * 1024))\n"
         "    except OSError as exc:\n        return [written, exc.errno]\n    return [written, 0]\n"
     )
-    written, errno = run_cell(source)
+    written, errno = run_cell(libraries(), source)
     assert errno == 28 and written <= LIMITS.disk_bytes  # ENOSPC
 
 
-def test_each_runner_sees_nothing_of_another():
-    library = sandbox.Library()
-    try:
-        write = "open('/tmp/mark', 'w').write('a'); open('/dev/shm/mark', 'w')\n"
-        first = sandbox.run([(0, write)], [("c", "compute_distortion", ARGS, 0)], library, LIMITS)
-        look = "import os\ndef compute_distortion(X, centroids, labels):\n    return [os.path.exists('/tmp/mark'), os.listdir('/dev/shm')]\n"
-        run = sandbox.run([(0, look)], [("c", "compute_distortion", ARGS, 0)], library, LIMITS)
-    finally:
-        library.close()
+def test_each_runner_sees_nothing_of_another(libraries):
+    library = libraries()
+    write = "open('/tmp/mark', 'w').write('a'); open('/dev/shm/mark', 'w')\n"
+    first = sandbox.run([(0, write)], [("c", "compute_distortion", ARGS, 0)], library, LIMITS)
+    look = "import os\ndef compute_distortion(X, centroids, labels):\n    return [os.path.exists('/tmp/mark'), os.listdir('/dev/shm')]\n"
+    run = sandbox.run([(0, look)], [("c", "compute_distortion", ARGS, 0)], library, LIMITS)
     assert "Read-only" in first.cell_errors.get(0, "")  # /dev/shm is not a place to leave anything
     assert run.outputs["c"] == [False, []]
 
@@ -352,13 +360,9 @@ def test_the_sandbox_server_gone_while_a_runner_exits_is_the_submissions_loss(mo
     assert run.outputs["c"].type_name == "GraderStopped" and "ended" in run.outputs["c"].message
 
 
-def test_lines_that_are_not_messages_abandon_only_that_step():
+def test_lines_that_are_not_messages_abandon_only_that_step(libraries):
     cell = OTHER_ATTACKS["forges-replies"] + "\ndef compute_distortion(X, centroids, labels):\n    return 1.5\n"
-    library = sandbox.Library()
-    try:
-        run = sandbox.run([(0, cell)], [("c", "compute_distortion", ARGS, 0)], library, LIMITS)
-    finally:
-        library.close()
+    run = sandbox.run([(0, cell)], [("c", "compute_distortion", ARGS, 0)], libraries(), LIMITS)
     assert "grader's channel" in run.cell_errors[0]
     assert run.outputs["c"].type_name == "Missing"  # the cell was skipped on the next attempt
 
