@@ -66,6 +66,9 @@ SYSCALLS = {
 }  # fmt: skip
 CLONE, CLONE3, IO_URING_SETUP = {"x86_64": 56, "aarch64": 220}, 435, 425
 SECCOMP = {"x86_64": 317, "aarch64": 277}
+# In the sandbox: the runner's own tmpfs, and the zygote's (the only writable places; not /tmp, under
+# which the Python installation itself may be)
+HOME, ZYGOTE_HOME = "/student", "/zygote"
 AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
 
 
@@ -110,7 +113,8 @@ def seccomp_program(machine):
 
 
 def isolate(limits):
-    """In a forked child of the zygote: new namespaces, a fresh tmpfs at /tmp, /proc and /dev/shm hidden."""
+    """In a forked child of the zygote: new namespaces, a fresh tmpfs at HOME; /proc, /dev/shm and the
+    zygote's own writable folder hidden (everything else is read-only)."""
     libc = _libc()
     uid, gid = os.getuid(), os.getgid()
     _check(libc.unshare(NAMESPACES), "unshare")
@@ -119,8 +123,8 @@ def isolate(limits):
             f.write(text)
     _check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
     size = f"size={limits['disk']},nr_inodes=4096,mode=0755".encode()
-    _check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, size), "mount tmpfs /tmp")
-    for hidden in (b"/proc", b"/dev/shm"):  # nothing of the zygote's, nothing shared with another runner
+    _check(libc.mount(b"tmpfs", HOME.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, size), f"mount tmpfs {HOME}")
+    for hidden in (b"/proc", b"/dev/shm", ZYGOTE_HOME.encode()):  # nothing of the zygote's or another runner's
         _check(libc.mount(b"tmpfs", hidden, b"tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, b"size=4k"), "hide")
 
 
@@ -298,7 +302,8 @@ def start_runner(sock, request, fds, transform, isolated):
         os.dup2(out, 1)
         os.dup2(out, 2)
         os.close(out)
-        os.environ["HOME"] = home
+        os.environ["HOME"] = os.environ["TMPDIR"] = home
+        tempfile.tempdir = None  # tempfile finds TMPDIR again
         for which, value in (
             (resource.RLIMIT_AS, limits["memory"]),
             (resource.RLIMIT_FSIZE, limits["output"]),
@@ -358,7 +363,7 @@ def serve(sock_fd, paths, isolated):
             request = json.loads(data)
             if "fork" in request:
                 # a runner works in its own tmpfs (isolated), or in a new folder of its own
-                request["limits"]["home"] = "/tmp" if isolated else tempfile.mkdtemp(prefix="autograde-run-")
+                request["limits"]["home"] = HOME if isolated else tempfile.mkdtemp(prefix="autograde-run-")
                 pid = start_runner(sock, request, fds, transform, isolated)
                 homes[pid] = request["limits"]["home"]
                 children.add(pid)

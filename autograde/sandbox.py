@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from autograde._child import HOME, ZYGOTE_HOME
 from autograde.judge import CallError
 from autograde.serial import TensorArg, decode, encode
 from autograde.student_cli import cell_label
@@ -138,7 +139,10 @@ def bwrap_command(library):
     if any(_inside(root, p) for p in ["/usr", *python]):  # the course's own folder stays out of sight
         args += ["--tmpfs", root]
     args += ["--ro-bind", str(library), LIBRARY, "--proc", "/proc", "--dev", "/dev"]
-    args += ["--size", str(64 << 20), "--tmpfs", "/tmp", "--remount-ro", "/", "--chdir", LIBRARY, "--clearenv"]
+    args += ["--size", str(64 << 20), "--perms", "1777", "--tmpfs", ZYGOTE_HOME, "--dir", HOME, "--dir", "/tmp"]
+    args += ["--remount-ro", "/", "--chdir", LIBRARY, "--clearenv"]
+    for name, value in _environment().items():  # the sandbox's whole environment
+        args += ["--setenv", name, value]
     return args
 
 
@@ -146,14 +150,15 @@ def _environment():
     env = {"PATH": "/usr/bin:/bin", "LANG": os.environ.get("LANG", "C.UTF-8")}
     env.update(
         MPLBACKEND="Agg",
-        MPLCONFIGDIR="/tmp/matplotlib",
+        MPLCONFIGDIR=f"{ZYGOTE_HOME}/matplotlib",
         FAST="1",
         NBGRADER_EXECUTION="autograde",
         OMP_NUM_THREADS="1",
         OPENBLAS_NUM_THREADS="1",
         MKL_NUM_THREADS="1",
         PYTHONHASHSEED="0",
-        HOME="/tmp",
+        HOME=ZYGOTE_HOME,
+        TMPDIR=ZYGOTE_HOME,
     )
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "TZ"):
         if name in os.environ:

@@ -41,7 +41,7 @@ def steal(read):
             source = source.decode()
         if 'def assign_clusters' in source:
             exec(source, globals())
-            open('/tmp/stolen', 'w').write(path)
+            open(os.path.expanduser('~/stolen'), 'w').write(path)
 """
 READS = {
     "absolute-path": "steal(lambda p: open(p).read())",
@@ -49,7 +49,7 @@ READS = {
     "proc-root": "steal(lambda p: open('/proc/self/root' + p).read())",
     "proc-of-the-zygote": "steal(lambda p: open('/proc/1/root' + p).read()); steal(lambda p: open('/proc/2/cwd/../' + p).read())",
     "directory-fd": "import os\nfd = os.open('/', os.O_RDONLY)\nsteal(lambda p: os.read(os.open(p.lstrip('/'), os.O_RDONLY, dir_fd=fd), 10**6))",
-    "symlink": "import os\nos.symlink('/work', '/tmp/link')\nsteal(lambda p: open(p.replace('/', '/tmp/link/', 1)).read())",
+    "symlink": "import os\nlink = os.path.expanduser('~/link')\nos.symlink('/', link)\nsteal(lambda p: open(link + p).read())",
     "ctypes-libc": (
         "import ctypes\nlibc = ctypes.CDLL(None)\n"
         "def via_libc(p):\n    fd = libc.open(p.encode(), 0)\n    buf = ctypes.create_string_buffer(10**6)\n"
@@ -136,7 +136,7 @@ OTHER_ATTACKS = {
     ),
     "fills-the-disk": (
         "import os\ni = 0\ntry:\n    while True:\n"
-        "        open(f'/tmp/fill{i}', 'wb').write(b'x' * (900 * 1024))\n        i += 1\nexcept OSError:\n    pass\n"
+        "        open(os.path.expanduser(f'~/fill{i}'), 'wb').write(b'x' * (900 * 1024))\n        i += 1\nexcept OSError:\n    pass\n"
     ),
     "fork-bomb": (
         "import os, threading, time\n"
@@ -268,8 +268,8 @@ def test_the_runner_has_no_capabilities_no_processes_no_network(libraries):
 
 def test_the_disk_is_a_capped_tmpfs(libraries):
     source = (
-        "def probe():\n    written = 0\n    try:\n        for i in range(1000):\n"
-        "            written += open(f'/tmp/f{i}', 'wb').write(b'x' * (512 * 1024))\n"
+        "import os\ndef probe():\n    written = 0\n    try:\n        for i in range(1000):\n"
+        "            written += open(os.path.expanduser(f'~/f{i}'), 'wb').write(b'x' * (512 * 1024))\n"
         "    except OSError as exc:\n        return [written, exc.errno]\n    return [written, 0]\n"
     )
     written, errno = run_cell(libraries(), source)
@@ -278,12 +278,12 @@ def test_the_disk_is_a_capped_tmpfs(libraries):
 
 def test_each_runner_sees_nothing_of_another(libraries):
     library = libraries()
-    write = "open('/tmp/mark', 'w').write('a'); open('/dev/shm/mark', 'w')\n"
+    write = "import os\nopen(os.path.expanduser('~/mark'), 'w').write('a'); open('/dev/shm/mark', 'w')\n"
     first = sandbox.run([(0, write)], [("c", "compute_distortion", ARGS, 0)], library, LIMITS)
-    look = "import os\ndef compute_distortion(X, centroids, labels):\n    return [os.path.exists('/tmp/mark'), os.listdir('/dev/shm')]\n"
+    look = "import os\ndef compute_distortion(X, centroids, labels):\n    return [os.path.exists(os.path.expanduser('~/mark')), os.listdir('/dev/shm'), os.listdir('/zygote')]\n"
     run = sandbox.run([(0, look)], [("c", "compute_distortion", ARGS, 0)], library, LIMITS)
     assert "Read-only" in first.cell_errors.get(0, "")  # /dev/shm is not a place to leave anything
-    assert run.outputs["c"] == [False, []]
+    assert run.outputs["c"] == [False, [], []]
 
 
 # ------------------------------------------------------------------ the grader's own defects
