@@ -46,6 +46,11 @@ def main(argv=None):
         "that one failed",
     )
     grade.add_argument(
+        "--mistake-column",
+        action="store_true",
+        help="add a seventh gradebook column, mistake: the id of the catalogued mistake a row names (or empty)",
+    )
+    grade.add_argument(
         "--strict", action="store_true", help="exit 1 when the class folder looks wrong (the WARNING block)"
     )
 

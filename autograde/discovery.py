@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from autograde import notebooks
-from autograde.lessons import NOTEBOOKS, lesson
+from autograde.lessons import NOTEBOOKS, exercises
 from autograde.student_cli import role
 
 NBGRADER_FOLDERS = ("source", "release", "autograded", "feedback", "downloaded")  # beside submitted/: its copies
@@ -103,10 +103,10 @@ def lesson_of(path, root):
     code = [cell for cell in nb.cells if cell.get("cell_type") == "code"]
     grade_ids = [cell.metadata["nbgrader"].get("grade_id") for cell in code if role(cell) == "solution"]
     defined = re.findall(r"^[ \t]*def[ \t]+(\w+)[ \t]*\(", "\n".join(cell.source for cell in code), re.M)
-    exercises = {f: {ex.name for ex in lesson(key).EXERCISES} for key, f in NOTEBOOKS.items()}
+    course = {f: {ex.name for ex in exercises(key)} for key, f in NOTEBOOKS.items()}
     for names, what in ((grade_ids, "its nbgrader grade_ids"), (defined, "the functions it defines")):
         names = {name for name in names if isinstance(name, str)}
-        counts = {f: len(names & mine) for f, mine in exercises.items()}
+        counts = {f: len(names & mine) for f, mine in course.items()}
         best = [f for f, n in counts.items() if n and n == max(counts.values())]
         if len(best) == 1:
             return best[0], None

@@ -1,7 +1,6 @@
 """Visible-case fixtures: the expected outputs (and catalogued mistakes' outputs) of each visible case,
 generated from solutions/ by ``python -m autograde fixtures`` so that checks work without solutions/."""
 
-import importlib
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -9,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from autograde.judge import CallError, Case
-from autograde.lessons import NOTEBOOKS, lesson
+from autograde.lessons import NOTEBOOKS, exercises
 from autograde.serial import call, decode, encode
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -21,16 +20,16 @@ class ReferenceOutput:
     for the ELBO, say): computed from solutions/ when the fixtures are built and when grading, stored in the
     fixture as data, so that the lessons shipped to students compute no answer."""
 
-    exercise: str
+    exercise: object  # the Exercise (called, it is its reference)
     kwargs: dict
 
 
-def resolved(key, case):
+def resolved(case):
     """The case with every ReferenceOutput among its arguments replaced by the reference's output."""
     if not any(isinstance(v, ReferenceOutput) for c in case.calls for v in c.values()):
         return case
     calls = [
-        {name: reference(key, v.exercise)(**v.kwargs) if isinstance(v, ReferenceOutput) else v for name, v in c.items()}
+        {name: v.exercise(**v.kwargs) if isinstance(v, ReferenceOutput) else v for name, v in c.items()}
         for c in case.calls
     ]
     return replace(case, calls=calls)
@@ -52,25 +51,15 @@ def run_calls(fn, case):
     return outputs
 
 
-def reference(key, name):
-    return getattr(importlib.import_module(f"solutions.{key}"), name)
-
-
-def mistaken(key, exercise):
-    """{mistake id: mistaken implementation} for the mistakes matched by output."""
-    module = importlib.import_module(f"autograde.mistakes.{key}")
-    return {mid: getattr(module, f"{exercise.name}__{mid}") for mid, m in exercise.mistakes.items() if m.by_output}
-
-
-def expected_outputs(key, exercise, cases):
-    """[(case, expected outputs or None, {mistake: outputs})] computed from solutions/ and mistakes/."""
-    fn = reference(key, exercise.name)
-    wrong = mistaken(key, exercise)
-    cases = [resolved(key, case) for case in cases]
+def expected_outputs(exercise, cases):
+    """[(case, expected outputs or None, {mistake id: outputs})] computed from the exercise's reference and
+    from its mistakes matched by output."""
+    wrong = {mid: m.wrong for mid, m in exercise.mistakes.items() if m.by_output}
+    cases = [resolved(case) for case in cases]
     return [
         (
             case,
-            None if exercise.random else run_calls(fn, case),
+            None if exercise.random else run_calls(exercise.reference, case),
             {mid: run_calls(impl, case) for mid, impl in wrong.items()},
         )
         for case in cases
@@ -80,7 +69,7 @@ def expected_outputs(key, exercise, cases):
 def build(key):
     """The fixture document of a lesson (JSON-able)."""
     doc = {}
-    for exercise in lesson(key).EXERCISES:
+    for exercise in exercises(key):
         doc[exercise.name] = [
             {
                 "label": case.label,
@@ -88,7 +77,7 @@ def build(key):
                 "expected": encode(exp),
                 "mistakes": encode(wrong),
             }
-            for case, exp, wrong in expected_outputs(key, exercise, exercise.visible)
+            for case, exp, wrong in expected_outputs(exercise, exercise.visible)
         ]
     return {"lesson": key, "notebook": NOTEBOOKS[key], "exercises": doc}
 

@@ -1,7 +1,6 @@
 """python -m autograde grade / merge: a class's submissions (or shard gradebooks) -> gradebook CSV, class summary."""
 
 import csv
-import importlib
 import json
 import math
 import os
@@ -19,10 +18,11 @@ from tqdm import tqdm
 
 from autograde import discovery, fixtures, notebooks, sandbox
 from autograde.judge import HIDDEN_FEEDBACK, CallError, Failure, explain, judge_case
-from autograde.lessons import NOTEBOOKS, lesson
+from autograde.lessons import NOTEBOOKS, exercises
 from autograde.serial import materialize, materialize_value
 
 COLUMNS = ["student", "notebook", "exercise", "score", "max_score", "feedback"]
+MISTAKE = "mistake"  # the optional seventh column (grade --mistake-column): the catalogued mistake's id, or empty
 KEYS = {filename: key for key, filename in NOTEBOOKS.items()}
 
 
@@ -39,10 +39,7 @@ class Result:
 
     @classmethod
     def from_row(cls, row):
-        """A gradebook row as a Result; its mistake is the catalogued one that its feedback names (judge.explain
-        writes "Mistake: <title>."), if any."""
-        ex = next(e for e in lesson(KEYS[row["notebook"]]).EXERCISES if e.name == row["exercise"])
-        named = (mid for mid, m in ex.mistakes.items() if f"Mistake: {m.title}." in row["feedback"])
+        """A gradebook row as a Result (its mistake from the mistake column, empty where there is none)."""
         return cls(
             row["student"],
             row["notebook"],
@@ -50,11 +47,12 @@ class Result:
             float(row["score"]),
             float(row["max_score"]),
             row["feedback"],
-            next(named, ""),
+            row.get(MISTAKE, ""),
         )
 
-    def row(self):
-        return {
+    def row(self, columns=COLUMNS):
+        """The gradebook row: COLUMNS, and the mistake where columns has it."""
+        row = {
             "student": self.student,
             "notebook": self.notebook,
             "exercise": self.exercise,
@@ -62,6 +60,7 @@ class Result:
             "max_score": f"{self.max_score:g}",
             "feedback": self.feedback,
         }
+        return row | {MISTAKE: self.mistake} if MISTAKE in columns else row
 
 
 def discover(path):
@@ -91,19 +90,17 @@ class Grader:
         """[(exercise, [(case, expected, mistake outputs)])] of a lesson, visible cases first."""
         with self._lock:
             if key not in self._cases:
-                hidden = importlib.import_module(f"autograde.hidden.{key}").CASES
-                self._cases[key] = [
-                    (ex, fixtures.expected_outputs(key, ex, ex.visible + hidden.get(ex.name, [])))
-                    for ex in lesson(key).EXERCISES
-                ]
+                cases = [(ex, fixtures.expected_outputs(ex, ex.visible + ex.hidden)) for ex in exercises(key)]
+                self._cases[key] = cases
             return self._cases[key]
 
-    def oracle(self, key):
+    @staticmethod
+    def oracle(key):
         """The reference answers a composite exercise's helper calls (deterministic helpers only)."""
-        module = importlib.import_module(f"solutions.{key}")
+        helpers = {h.name: h for ex in exercises(key) for h in ex.uses}
 
         def answer(helper, args, kwargs):
-            return getattr(module, helper)(*map(materialize_value, args), **materialize(kwargs))
+            return helpers[helper](*map(materialize_value, args), **materialize(kwargs))
 
         return answer
 
@@ -129,7 +126,7 @@ class Grader:
     def _grade(self, student, filename, key, nb):
         calls, uses = [], {}
         for ex, cases in self.cases(key):
-            uses[ex.name] = ex.uses
+            uses[ex.name] = [h.name for h in ex.uses]
             for ci, (case, _, _) in enumerate(cases):
                 # k: torch's seed, as in the notebook's check (the seed differs between the calls of a case)
                 calls += [(f"{ex.name}/{ci}/{k}", ex.name, kwargs, k) for k, kwargs in enumerate(case.calls)]
@@ -267,7 +264,7 @@ def summary(results):
     for r in results:
         by_exercise.setdefault((r.notebook, r.exercise), []).append(r)
     for (filename, name), rs in by_exercise.items():
-        ex = next(e for e in lesson(KEYS[filename]).EXERCISES if e.name == name)
+        ex = next(e for e in exercises(KEYS[filename]) if e.name == name)
         mistakes = Counter(ex.mistakes[r.mistake].title for r in rs if r.mistake in ex.mistakes)
         common = ", ".join(f"{title} ({n})" for title, n in mistakes.most_common(3)) or "-"
         mean = sum(r.score for r in rs) / len(rs)
@@ -371,13 +368,14 @@ def main(args):
     finally:
         grader.close()
     ordered = [r for key in tasks for r in results[key]]  # students sorted, notebooks in course order
-    rows = [r.row() for r in ordered]
+    columns = [*COLUMNS, MISTAKE] if args.mistake_column else COLUMNS
+    rows = [r.row(columns) for r in ordered]
     if path.is_file():
         print(feedback_text(path.name, ordered, grader.isolated))
         if out:
-            write_gradebook(rows, out)
+            write_gradebook(rows, out, columns)
         return 0
-    write_gradebook(rows, out)
+    write_gradebook(rows, out, columns)
     skipped_csv = out.parent / "skipped.csv"
     write_gradebook([{"path": str(p), "reason": why} for p, why in skipped], skipped_csv, columns=["path", "reason"])
     if shard:
@@ -412,14 +410,20 @@ def read_gradebook(path):
         raise ValueError(f"{path} does not exist")
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
-        if reader.fieldnames != COLUMNS:
-            raise ValueError(f"{path} is not a gradebook: its columns are {reader.fieldnames}, not {COLUMNS}")
+        if reader.fieldnames not in (COLUMNS, [*COLUMNS, MISTAKE]):
+            raise ValueError(
+                f"{path} is not a gradebook: its columns are {reader.fieldnames}, not {COLUMNS} (and {MISTAKE})"
+            )
         rows = list(reader)
     for line, r in enumerate(rows, start=2):
         if None in r or None in r.values():
-            raise ValueError(f"{path}, row {line}: expected {len(COLUMNS)} fields")
-        if r["notebook"] not in KEYS or r["exercise"] not in {e.name for e in lesson(KEYS[r["notebook"]]).EXERCISES}:
+            raise ValueError(f"{path}, row {line}: expected {len(reader.fieldnames)} fields")
+        known = exercises(KEYS[r["notebook"]]) if r["notebook"] in KEYS else []
+        ex = next((e for e in known if e.name == r["exercise"]), None)
+        if ex is None:
             raise ValueError(f"{path}, row {line}: {r['notebook']} {r['exercise']} is not an exercise of the course")
+        if r.get(MISTAKE) and r[MISTAKE] not in ex.mistakes:
+            raise ValueError(f"{path}, row {line}: {r[MISTAKE]!r} is not a catalogued mistake of {ex.name}")
         try:
             float(r["score"]), float(r["max_score"])
         except ValueError:
@@ -497,26 +501,29 @@ def merge(out, paths, partial=False):
             file=sys.stderr,
         )
         return 1
+    columns = [*COLUMNS, MISTAKE] if merged and all(MISTAKE in r for r in merged.values()) else COLUMNS
     students = sorted({s for s, _, _ in merged})
     handed_in = {f for _, f, _ in merged}
     filled = 0
     for student in students:  # a notebook (or exercise) others have but this student lacks: "not submitted"
         for filename in handed_in:
-            for ex in lesson(KEYS[filename]).EXERCISES:
+            for ex in exercises(KEYS[filename]):
                 if (student, filename, ex.name) not in merged:
                     merged[student, filename, ex.name] = Result(
                         student, filename, ex.name, 0, ex.points, "not submitted"
-                    ).row()
+                    ).row(columns)
                     filled += 1
     order = {
         (filename, ex.name): (i, j)
         for i, (key, filename) in enumerate(NOTEBOOKS.items())
-        for j, ex in enumerate(lesson(key).EXERCISES)
+        for j, ex in enumerate(exercises(key))
     }
-    rows = [merged[k] for k in sorted(merged, key=lambda k: (k[0], order[k[1], k[2]]))]
-    write_gradebook(rows, Path(out))
+    rows = [{c: merged[k][c] for c in columns} for k in sorted(merged, key=lambda k: (k[0], order[k[1], k[2]]))]
+    write_gradebook(rows, Path(out), columns)
     shard_record(Path(out)).unlink(missing_ok=True)  # a shard's record from an earlier run
     print(summary([Result.from_row(r) for r in rows]))
+    if MISTAKE not in columns:
+        print(f"(mistakes not counted: the gradebooks have no {MISTAKE} column; grade with --mistake-column)")
     print(
         f"\n{'partial merge: ' if missing else ''}merged {len(students)} student(s), {len(rows)} row(s) "
         f"from {len(paths)} gradebook(s) into {out}"

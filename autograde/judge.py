@@ -4,7 +4,8 @@ Everything here works on plain data (see serial.py): the student's values arrive
 expected values come from fixtures (in the notebook) or from solutions/ (when grading).
 """
 
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -24,25 +25,82 @@ class Case:
     kind: str = ""
 
 
-@dataclass
 class Mistake:
-    """A catalogued mistake: the exercise it belongs to, its name, and the hint that fixes it."""
+    """A catalogued mistake: its id, its name for students, the hint that fixes it and, on the instructor's
+    side, wrong: the reference with this one mistake (the tests submit it and expect exactly this mistake to
+    be named). by_output: recognised by matching wrong's outputs (otherwise the judge names it).
+    The Exercise that lists it ties it to itself (mistake.exercise)."""
 
-    exercise: str
-    title: str
-    hint: str
-    by_output: bool = False  # detected by matching a mistaken implementation's output
+    def __init__(self, id, title, hint, wrong=None, by_output=False):
+        self.id, self.title, self.hint, self.wrong, self.by_output = id, title, hint, wrong, by_output
+        self.exercise = None
+
+    def __repr__(self):
+        return f"Mistake({self.id!r})"
 
 
-@dataclass
+_DECLARED = {}  # exercise name -> the module that declares it: names are unique across the course
+
+
 class Exercise:
-    name: str
-    points: int
-    visible: list
-    judge: object  # judge(case, got, expected) -> None; raises Failure
-    random: bool = False  # judged by properties alone: no expected outputs
-    mistakes: dict = field(default_factory=dict)  # id -> Mistake, filled by the lesson
-    uses: list = field(default_factory=list)  # helper exercises it calls: answered by the grader
+    """One exercise, declared once in its lesson module (autograde/lessons/<lesson>.py): everything else reads it.
+
+    name: the function's name (the notebook's grade_id); points; judge(case, got, expected) raises Failure;
+    visible and hidden: Cases (a hidden case needs a kind); reference: the answer key's function (instructor
+    side); mistakes: the catalogued Mistakes; uses: the exercises whose functions it calls (answered by the
+    reference when it is graded); random: judged by properties alone (no expected outputs); alternatives:
+    correct implementations written differently from the reference (instructor side), which must pass.
+
+    The student release keeps name, points, judge, visible, uses, random and the mistakes' ids, titles and hints
+    (see autograde.lessons.student_source)."""
+
+    def __init__(
+        self,
+        name,
+        *,
+        points,
+        judge,
+        visible,
+        hidden=(),
+        reference=None,
+        mistakes=(),
+        uses=(),
+        random=False,
+        alternatives=(),
+    ):
+        self.name, self.points, self.judge, self.random = name, points, judge, random
+        self.visible, self.hidden, self.reference = list(visible), list(hidden), reference
+        self.uses, self.alternatives = list(uses), list(alternatives)
+        self.mistakes = {}
+        for mistake in mistakes:
+            if mistake.id in self.mistakes:
+                raise ValueError(f"{name}: two mistakes are called {mistake.id!r}")
+            if mistake.exercise is not None:
+                raise ValueError(f"{name}: mistake {mistake.id!r} already belongs to {mistake.exercise.name}")
+            mistake.exercise = self
+            self.mistakes[mistake.id] = mistake
+        if reference is not None and getattr(reference, "__name__", None) != name:
+            raise ValueError(f"{name}: its reference is {reference!r}, not a function called {name}")
+        for helper in self.uses:
+            if not isinstance(helper, Exercise):
+                raise TypeError(f"{name}: uses lists exercises (the objects), not {helper!r}")
+        for case in self.hidden:
+            if not case.kind:
+                raise ValueError(f"{name}: hidden case {case.label!r} has no kind (what students are told of it)")
+        module = sys._getframe(1).f_globals.get("__name__", "")
+        other = _DECLARED.setdefault(name, module)
+        if other != module:
+            raise ValueError(f"two exercises are called {name}: in {other} and in {module}; names are unique")
+
+    def __call__(self, *args, **kwargs):
+        """An exercise called is its reference: a mistaken or alternative implementation in the lesson module
+        calls other exercises by name, as a notebook's function calls the student's own."""
+        if self.reference is None:
+            raise RuntimeError(f"{self.name}: no reference here (the student's copy of the course has no answers)")
+        return self.reference(*args, **kwargs)
+
+    def __repr__(self):
+        return f"Exercise({self.name!r})"
 
 
 class Failure(Exception):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograde.lessons import NOTEBOOKS
+from autograde.lessons import NOTEBOOKS, exercises
 from autograde.student_cli import RUN_ROLES, role  # the bundle's command runs what the grader runs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -148,7 +148,9 @@ def function_source(fn, name=None):
     used = set().union(*(_names_used(f.__code__) for f in [fn, *order]))
     constants = []  # module-level assignments (LOG_SQRT_2PI = ...) that the functions read, in module order
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id in used for t in node.targets):
+        if not isinstance(node, ast.Assign) or getattr(getattr(node.value, "func", None), "id", "") == "Exercise":
+            continue  # an Exercise of a lesson module: in a notebook, that name is the student's own function
+        if any(isinstance(t, ast.Name) and t.id in used for t in node.targets):
             constants.append(ast.get_source_segment(inspect.getsource(module), node))
             used |= {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
     parts = sorted({imports[n] for n in used if n in imports})
@@ -163,11 +165,11 @@ def function_source(fn, name=None):
 def solve(nb, key, replace=None):
     """A copy of nb with every solution cell replaced by the reference (or by replace[name])."""
     nb = nbformat.from_dict(nb)
-    module = importlib.import_module(f"solutions.{key}")
+    answers = {ex.name: ex.reference for ex in exercises(key)}
     for cell in nb.cells:
         if role(cell) == "solution":
             name = cell.metadata["nbgrader"]["grade_id"]
-            cell.source = (replace or {}).get(name) or function_source(getattr(module, name))
+            cell.source = (replace or {}).get(name) or function_source(answers[name])
     return nb
 
 
@@ -181,3 +183,32 @@ def write_solved(out):
         nbformat.write(solve(read(NOTEBOOK_DIR / filename), key), path)
         paths.append(path)
     return paths
+
+
+# ------------------------------------------------------------------ submissions (for testing the grader)
+def lesson_notebook(key="kmeans"):
+    """The lesson's notebook as handed out: the stubs."""
+    return read(NOTEBOOK_DIR / NOTEBOOKS[key])
+
+
+def solved(key="kmeans", replace=None):
+    """The lesson's notebook with the reference in every solution cell (or replace[name])."""
+    return solve(lesson_notebook(key), key, replace)
+
+
+def add_cell(nb, source, before_solutions=False):
+    """Add a cell of the student's own (no nbgrader metadata) at the end or before the first exercise."""
+    cell = nbformat.v4.new_code_cell(source)
+    at = next(i for i, c in enumerate(nb.cells) if role(c) == "solution") if before_solutions else len(nb.cells)
+    nb.cells.insert(at, cell)
+    return nb
+
+
+def mistaken_sources(key="kmeans"):
+    """{(exercise, mistake id): the mistaken implementation's source, under the exercise's name}."""
+    return {(ex.name, m.id): function_source(m.wrong, ex.name) for ex in exercises(key) for m in ex.mistakes.values()}
+
+
+def alternative_sources(key="kmeans"):
+    """{exercise: the source of its first alternative (correct, written differently)} for the exercises with one."""
+    return {ex.name: function_source(ex.alternatives[0], ex.name) for ex in exercises(key) if ex.alternatives}

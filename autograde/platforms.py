@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 from autograde.grade import KEYS, read_gradebook
-from autograde.lessons import NOTEBOOKS, lesson
+from autograde.lessons import NOTEBOOKS, exercises
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = ["autograde", "solutions", "helpers", "data", "img", "notebooks"]  # what the grader needs of the course
@@ -135,7 +135,7 @@ def gradescope_results(rows, expected, missing, output):
     graded = {(r["notebook"], r["exercise"]): r for r in rows}
     tests = []
     for filename in expected:
-        for ex in lesson(KEYS[filename]).EXERCISES:
+        for ex in exercises(KEYS[filename]):
             row = graded.get((filename, ex.name))
             score = float(row["score"]) if row else 0.0
             feedback = row["feedback"] if row else f"✘ {ex.name}: {missing.get(filename, 'not graded')}"
@@ -215,7 +215,7 @@ def prairielearn(notebook, out, isolation="kernel"):
 def totals(rows):
     """({student: {notebook: total score}}, {notebook: most points}) of gradebook rows, notebooks in course order."""
     order = [f for f in NOTEBOOKS.values() if any(r["notebook"] == f for r in rows)]
-    most = {f: sum(ex.points for ex in lesson(KEYS[f]).EXERCISES) for f in order}
+    most = {f: sum(ex.points for ex in exercises(KEYS[f])) for f in order}
     scores = {}
     for r in rows:
         mine = scores.setdefault(r["student"], dict.fromkeys(order, 0.0))

@@ -38,6 +38,7 @@ import numpy as np
 
 from autograde._child import HOME, ZYGOTE_HOME
 from autograde.judge import CallError
+from autograde.lessons import NOTEBOOKS, student_source
 from autograde.serial import TensorArg, decode, encode
 from autograde.student_cli import cell_label
 
@@ -98,7 +99,12 @@ def copy_student_library(dest):
         if part == "autograde":
             for name in STUDENT_AUTOGRADE:
                 src = ROOT / part / name
-                if src.is_dir():
+                if name == "lessons":  # the declarations without references, hidden cases or mistaken code
+                    (dest / part / name).mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(src / "__init__.py", dest / part / name / "__init__.py")
+                    for key in NOTEBOOKS:
+                        (dest / part / name / f"{key}.py").write_text(student_source(key))
+                elif src.is_dir():
                     shutil.copytree(src, dest / part / name, ignore=ignore, dirs_exist_ok=True)
                 else:
                     (dest / part).mkdir(parents=True, exist_ok=True)

@@ -27,13 +27,11 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
-from autograde.lessons import NOTEBOOKS, lesson
+from autograde.lessons import NOTEBOOKS, exercises
 from autograde.nbgrader_course import assignment, build
-from autograde.notebooks import function_source, solve
+from autograde.notebooks import alternative_sources, lesson_notebook, mistaken_sources, solve
 from autograde.release import release
 from autograde.sandbox import Limits
-from tests import alternatives
-from tests.submissions import mistaken_sources, student_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -42,20 +40,19 @@ BIN = Path(sys.executable).parent
 def submission(key, i):
     """(kind, notebook or text) of student i's notebook for a lesson: a fixed mix over 20 students."""
     slot, mistakes = i % 20, sorted(mistaken_sources(key).items())
-    names = [ex.name for ex in lesson(key).EXERCISES]
+    names = [ex.name for ex in exercises(key)]
     if slot < 8:
-        return "correct", solve(student_notebook(key), key)
+        return "correct", solve(lesson_notebook(key), key)
     if slot == 8:
-        own = {n: function_source(getattr(alternatives, n)) for n in names if hasattr(alternatives, n)}
-        return "correct (loops, lists)", solve(student_notebook(key), key, own)
+        return "correct (loops, lists)", solve(lesson_notebook(key), key, alternative_sources(key))
     if slot == 19 and i % 40 == 19:
         loop = f"def {names[0]}(*args, **kwargs):\n    while True:\n        pass\n"
-        return "never returns", solve(student_notebook(key), key, {names[0]: loop})
+        return "never returns", solve(lesson_notebook(key), key, {names[0]: loop})
     if slot < 16 or slot == 19:
         (name, _), source = mistakes[(i // 20 * 8 + slot) % len(mistakes)]
-        return "one catalogued mistake", solve(student_notebook(key), key, {name: source})
+        return "one catalogued mistake", solve(lesson_notebook(key), key, {name: source})
     if slot < 18:
-        return "not started", student_notebook(key)
+        return "not started", lesson_notebook(key)
     return "unreadable", "{ this is not a notebook"
 
 

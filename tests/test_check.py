@@ -1,7 +1,6 @@
 """check(fn), as the notebook's check cells call it: passes correct code written any way, names
 each catalogued mistake, explains type and shape errors. Every lesson in NOTEBOOKS is covered."""
 
-import importlib
 import types
 
 import numpy as np
@@ -9,18 +8,9 @@ import pytest
 
 from autograde import check, fixtures
 from autograde.judge import Failure, judge_case
-from autograde.lessons import NOTEBOOKS, lesson
-from tests import alternatives, alternatives_em_1d, alternatives_general_em, alternatives_gmm, alternatives_vae
+from autograde.lessons import NOTEBOOKS, exercises
 
-LESSONS = sorted(NOTEBOOKS)
-# correct code written another way
-ALTERNATIVES = {
-    "kmeans": alternatives,
-    "em_1d": alternatives_em_1d,
-    "gmm": alternatives_gmm,
-    "general_em": alternatives_general_em,
-    "vae": alternatives_vae,
-}
+EXERCISES = {ex.name: ex for key in sorted(NOTEBOOKS) for ex in exercises(key)}
 
 
 def renamed(fn, name):
@@ -28,38 +18,35 @@ def renamed(fn, name):
     return types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__)
 
 
-@pytest.mark.parametrize(("key", "name"), [(key, ex.name) for key in LESSONS for ex in lesson(key).EXERCISES])
-def test_reference_passes(key, name, capsys):
-    check(getattr(importlib.import_module(f"solutions.{key}"), name))
+@pytest.mark.parametrize("name", EXERCISES)
+def test_reference_passes(name, capsys):
+    check(EXERCISES[name].reference)
     assert f"✔ {name}: all" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
-    ("key", "name"), [(key, ex.name) for key in LESSONS if key in ALTERNATIVES for ex in lesson(key).EXERCISES]
+    ("name", "index"), [(ex.name, i) for ex in EXERCISES.values() for i in range(len(ex.alternatives))]
 )
-def test_loops_lists_and_float32_pass(key, name, capsys):
-    check(getattr(ALTERNATIVES[key], name))
+def test_loops_lists_and_float32_pass(name, index, capsys):
+    check(renamed(EXERCISES[name].alternatives[index], name))
     assert f"✔ {name}: all" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(
-    ("key", "name", "mistake"),
-    [(key, ex.name, mid) for key in LESSONS for ex in lesson(key).EXERCISES for mid in ex.mistakes],
-)
-def test_each_mistake_fails_with_its_name_and_hint(key, name, mistake):
-    wrong = getattr(importlib.import_module(f"autograde.mistakes.{key}"), f"{name}__{mistake}")
-    info = lesson(key).MISTAKES[mistake]
+def test_every_exercise_has_a_correct_alternative():
+    assert [name for name, ex in EXERCISES.items() if not ex.alternatives] == []
+
+
+@pytest.mark.parametrize(("name", "mistake"), [(ex.name, mid) for ex in EXERCISES.values() for mid in ex.mistakes])
+def test_each_mistake_fails_with_its_name_and_hint(name, mistake):
+    info = EXERCISES[name].mistakes[mistake]
     with pytest.raises(AssertionError) as err:
-        check(renamed(wrong, name))
+        check(renamed(info.wrong, name))
     assert f"Mistake: {info.title}. Hint: {info.hint}" in str(err.value)
 
 
-@pytest.mark.skipif("em_1d" not in NOTEBOOKS, reason="lesson 2 is not registered")
 def test_probability_space_e_step_fails_only_the_far_point():
-    from autograde.mistakes.em_1d import e_step_1d__underflow
-
-    wrong = renamed(e_step_1d__underflow, "e_step_1d")
-    (e_step,) = [ex for ex in lesson("em_1d").EXERCISES if ex.name == "e_step_1d"]
+    e_step = EXERCISES["e_step_1d"]
+    wrong = renamed(e_step.mistakes["underflow"].wrong, "e_step_1d")
     cases = fixtures.load("em_1d", "e_step_1d")
     failing = []
     for index, (case, expected, mistakes) in enumerate(cases):

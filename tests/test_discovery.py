@@ -12,7 +12,7 @@ import pytest
 from autograde import discovery, notebooks
 from autograde.discovery import survey
 from autograde.lessons import NOTEBOOKS
-from tests.submissions import student_notebook
+from autograde.notebooks import lesson_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 KM, EM, GMM = NOTEBOOKS["kmeans"], NOTEBOOKS["em_1d"], NOTEBOOKS["gmm"]
@@ -22,7 +22,7 @@ def put(path, nb_or_text="kmeans", mtime=None):
     """Write a file below the class folder: a lesson's student notebook (by key), a notebook, or raw text."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(nb_or_text, str) and nb_or_text in NOTEBOOKS:
-        nbformat.write(student_notebook(nb_or_text), path)
+        nbformat.write(lesson_notebook(nb_or_text), path)
     elif isinstance(nb_or_text, str):
         path.write_text(nb_or_text)
     else:
@@ -78,7 +78,7 @@ def test_the_content_tells_the_lesson_before_the_file_name(tmp_path):
     put(tmp_path / "alice" / "homework.ipynb", "gmm")  # nbgrader grade_ids
     put(tmp_path / "alice" / "mine.ipynb", defining("e_step_1d", "m_step_1d", "helper"))  # the functions it defines
     put(tmp_path / "bob" / KM, "em_1d")  # a misnamed file: graded as what it holds, and said
-    both = student_notebook("kmeans")
+    both = lesson_notebook("kmeans")
     both.cells += defining("e_step_1d", "m_step_1d", "log_likelihood_1d", "em_1d", "kmeans_1d").cells
     put(tmp_path / "carol" / "work.ipynb", both)  # the grade_ids decide before the functions defined
     result = survey(tmp_path)

@@ -8,19 +8,13 @@ from scipy.special import expit, logsumexp
 from scipy.stats import norm
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
-from threadpoolctl import threadpool_limits
 
 from solutions.em_1d import e_step_1d, em_1d, log_likelihood_1d, m_step_1d
 from solutions.gmm import em_mog
 
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
+
 WORKED = dict(means=[0.0, 1.0], sigmas=[1.0, 1.0], weights=[0.5, 0.5])  # x = 2 under N(0, 1) and N(1, 1)
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    """These problems are small: more BLAS threads cost more than they save, far more on a busy machine."""
-    with threadpool_limits(1):
-        yield
 
 
 def mixture_sample(seed, n=400):

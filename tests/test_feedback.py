@@ -3,7 +3,6 @@ are, unless full), a visible case in full, which cell was graded, why a notebook
 nbgrader no traceback into the course's files."""
 
 import csv
-import importlib
 import math
 import re
 import subprocess
@@ -17,9 +16,8 @@ import pytest
 
 from autograde import check, fixtures, grade, nbgrader_course, notebooks, sandbox
 from autograde.judge import Case, Failure, explain
-from autograde.lessons import NOTEBOOKS, lesson
-from autograde.notebooks import function_source
-from tests.submissions import add_cell, solved, student_notebook
+from autograde.lessons import NOTEBOOKS, exercises
+from autograde.notebooks import add_cell, function_source, lesson_notebook, solved
 
 ROOT = Path(__file__).resolve().parent.parent
 LIMITS = sandbox.Limits(cell_seconds=10, exercise_seconds=20, notebook_seconds=120)
@@ -35,11 +33,11 @@ NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
 
 
 def exercise(key, name):
-    return next(ex for ex in lesson(key).EXERCISES if ex.name == name)
+    return next(ex for ex in exercises(key) if ex.name == name)
 
 
 def hidden_cases(key, name):
-    return importlib.import_module(f"autograde.hidden.{key}").CASES[name]
+    return exercise(key, name).hidden
 
 
 def hidden_only(key):
@@ -48,10 +46,8 @@ def hidden_only(key):
     name, mistake = HIDDEN_ONLY[key]
     first = next(iter(exercise(key, name).visible[0].calls[0]))  # the first argument's name
     largest = max(math.prod(np.shape(call[first])) for case in exercise(key, name).visible for call in case.calls)
-    right = function_source(getattr(importlib.import_module(f"solutions.{key}"), name), "_right")
-    wrong = function_source(
-        getattr(importlib.import_module(f"autograde.mistakes.{key}"), f"{name}__{mistake}"), "_wrong"
-    )
+    right = function_source(exercise(key, name).reference, "_right")
+    wrong = function_source(exercise(key, name).mistakes[mistake].wrong, "_wrong")
     return (
         f"import math\n\nimport numpy as np\n\n{right}\n\n{wrong}\n\n"
         f"def {name}(*args, **kwargs):\n"
@@ -78,14 +74,14 @@ def hidden_numbers(key):
     (judge.fmt), but for 0-10, which scores and points use: inputs, expected outputs and the mistake's outputs."""
     ex = exercise(key, HIDDEN_ONLY[key][0])
     found = set()
-    for case, expected, mistakes in fixtures.expected_outputs(key, ex, hidden_cases(key, ex.name)):
+    for case, expected, mistakes in fixtures.expected_outputs(ex, ex.hidden):
         found |= {f"{float(n):.6g}" for n in numbers_in([case.calls, expected, mistakes])}
     return found - {str(n) for n in range(11)}
 
 
 def leaks(text, key):
     """What of the lesson's hidden cases text shows: their labels, their numbers, counts of cases."""
-    labels = [c.label for cases in importlib.import_module(f"autograde.hidden.{key}").CASES.values() for c in cases]
+    labels = [c.label for ex in exercises(key) for c in ex.hidden]
     numbers = {f"{float(n):.6g}" for n in NUMBER.findall(text)} & hidden_numbers(key)
     counts = re.findall(r"\d+ (?:visible |hidden )?cases|hidden case \d+", text)
     return [label for label in labels if label in text] + sorted(numbers) + counts
@@ -125,7 +121,7 @@ def graded(tmp_path_factory):
 def test_a_hidden_case_shows_no_label_value_or_count(graded, mode, key):
     rows, md, _ = graded[mode]
     name, mid = HIDDEN_ONLY[key]
-    mistake = lesson(key).MISTAKES[mid]
+    mistake = exercise(key, name).mistakes[mid]
     row = rows[NOTEBOOKS[key], name]
     assert row["score"] == "0"
     if mode == "kind":
@@ -141,7 +137,7 @@ def test_a_hidden_case_shows_no_label_value_or_count(graded, mode, key):
     assert leaks(csv_text, key) == []
     assert leaks(md, key) == []
     passed = [r for (filename, ex), r in rows.items() if filename == NOTEBOOKS[key] and r["score"] == r["max_score"]]
-    assert len(passed) == len(lesson(key).EXERCISES) - (2 if key == "kmeans" else 1)
+    assert len(passed) == len(exercises(key)) - (2 if key == "kmeans" else 1)
     assert {r["feedback"] for r in passed} == {"✔ all visible and hidden cases pass."}
 
 
@@ -153,9 +149,9 @@ def test_full_hidden_feedback_shows_the_detail(graded, key):
     feedback = rows[NOTEBOOKS[key], name]["feedback"]
     assert re.match(rf"✘ {name}: hidden case \d of {len(cases)} \(", feedback)
     assert any(f"({c.label}): " in feedback for c in cases)
-    assert f"Mistake: {lesson(key).MISTAKES[mid].title}." in feedback
+    assert f"Mistake: {exercise(key, name).mistakes[mid].title}." in feedback
     assert leaks(feedback, key) and feedback.replace("|", "/") in md  # a table cell holds no |
-    ex = next(e for e in lesson(key).EXERCISES if e.name != name and e.name != "assign_clusters")
+    ex = next(e for e in exercises(key) if e.name != name and e.name != "assign_clusters")
     visible, hidden = len(ex.visible), len(hidden_cases(key, ex.name))
     assert rows[NOTEBOOKS[key], ex.name]["feedback"] == f"✔ all {visible} visible and {hidden} hidden cases pass."
 
@@ -169,7 +165,8 @@ def test_a_visible_case_is_shown_in_full_numbered_as_in_the_notebook(graded, mod
         check(namespace["assign_clusters"])
     feedback = rows["01_kmeans.ipynb", "assign_clusters"]["feedback"]
     assert feedback == str(err.value).replace("\n  ", " ")
-    assert feedback.startswith("✘ assign_clusters: case 1 of 4 (four points, two centroids): labels[")
+    visible = len(exercise("kmeans", "assign_clusters").visible)
+    assert feedback.startswith(f"✘ assign_clusters: case 1 of {visible} (four points, two centroids): labels[")
     assert feedback.replace("|", "/") in md
 
 
@@ -178,34 +175,31 @@ def test_the_class_summary_counts_mistakes_that_the_feedback_does_not_name(grade
     assert not [r for r in rows.values() if "Mistake:" in r["feedback"]]
     for key, (name, mid) in HIDDEN_ONLY.items():
         line = next(line for line in stdout.splitlines() if line.startswith(f"{NOTEBOOKS[key]:<18} {name} "))
-        assert line.endswith(f"{lesson(key).MISTAKES[mid].title} (1)")
+        assert line.endswith(f"{exercise(key, name).mistakes[mid].title} (1)")
 
 
-def test_summary_counts_the_results_mistakes_and_of_a_gradebook_row_the_one_its_feedback_names():
+def test_summary_counts_the_mistake_field_and_a_gradebook_carries_it_only_in_its_mistake_column():
     results = [
         grade.Result(
             "a", "01_kmeans.ipynb", "assign_clusters", 0, 2, "✘ assign_clusters: a hidden case failed.", "argmax"
         ),
         grade.Result("b", "01_kmeans.ipynb", "assign_clusters", 2, 2, "✔ all visible and hidden cases pass."),
     ]
-    assert grade.summary(results).splitlines()[1].split()[2:] == [
-        "1.00",
-        "50%",
-        "argmax",
-        "instead",
-        "of",
-        "argmin",
-        "(1)",
-    ]
-    rows = [r.row() for r in results]
-    assert grade.summary(map(grade.Result.from_row, rows)).splitlines()[1].split()[2:] == ["1.00", "50%", "-"]
+    counted = ["1.00", "50%", "argmax", "instead", "of", "argmin", "(1)"]
+    assert grade.summary(results).splitlines()[1].split()[2:] == counted
+    with_column = [r.row([*grade.COLUMNS, grade.MISTAKE]) for r in results]
+    assert [r["mistake"] for r in with_column] == ["argmax", ""]
+    assert grade.summary(map(grade.Result.from_row, with_column)).splitlines()[1].split()[2:] == counted
+    rows = [r.row() for r in results]  # the six columns of the specification
+    assert list(rows[0]) == grade.COLUMNS
     rows[0]["feedback"] += " Mistake: argmax instead of argmin. Hint: use np.argmin."
-    assert grade.Result.from_row(rows[0]).mistake == "argmax"
+    assert grade.Result.from_row(rows[0]).mistake == "", "feedback text is never parsed back into data"
+    assert grade.summary(map(grade.Result.from_row, rows)).splitlines()[1].split()[2:] == ["1.00", "50%", "-"]
 
 
 def test_every_hidden_case_has_a_kind_for_students():
     for key in NOTEBOOKS:
-        cases = [c for cs in importlib.import_module(f"autograde.hidden.{key}").CASES.values() for c in cs]
+        cases = [c for ex in exercises(key) for c in ex.hidden]
         labels = {c.label for c in cases}
         for case in cases:
             assert case.kind and case.kind not in labels, (key, case.label)
@@ -255,7 +249,7 @@ def numbered(nb, counts):
     return nb
 
 
-REFERENCE_DISTORTION = function_source(importlib.import_module("solutions.kmeans").compute_distortion)
+REFERENCE_DISTORTION = function_source(exercise("kmeans", "compute_distortion").reference)
 CELLS = {
     # the function written above its exercise's cell, which still holds the stub
     "above-the-stub": add_cell(
@@ -294,7 +288,7 @@ def test_a_function_above_its_untouched_stub_is_graded_and_the_feedback_says_whe
 def test_a_function_defined_twice_is_graded_in_the_last_cell_and_the_feedback_names_both(cells_graded):
     row = cells_graded["defined-twice"]["assign_clusters"]
     assert row.score == 0
-    reference = sandbox.cell_label(function_source(importlib.import_module("solutions.kmeans").assign_clusters))
+    reference = sandbox.cell_label(function_source(exercise("kmeans", "assign_clusters").reference))
     assert row.feedback.endswith(
         f" Note: graded the definition in the cell [12] starting `# try again`; another one is in {reference}."
     )
@@ -338,7 +332,7 @@ def test_under_nbgrader_a_failing_grader_shows_one_line_and_no_traceback(tmp_pat
         "echo '  File \"/course/autograde/grade.py\", line 1, in main' >&2\necho 'OSError: disk full' >&2\nexit 1\n"
     )
     grader.chmod(0o755)
-    nbformat.write(student_notebook(), tmp_path / "01_kmeans.ipynb")
+    nbformat.write(lesson_notebook(), tmp_path / "01_kmeans.ipynb")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "executable", str(grader))
     with pytest.raises(AssertionError) as err:

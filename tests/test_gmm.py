@@ -8,33 +8,13 @@ from scipy.special import logsumexp, softmax
 from scipy.stats import multivariate_normal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
-from threadpoolctl import threadpool_limits
 
-from helpers import load_faithful
 from solutions.gmm import e_step, em_mog, log_gaussian_pdf, log_likelihood, m_step, sample_gmm
+from tests.samples import faithful_standardised, mixture_sample, random_spd
+
+pytestmark = pytest.mark.usefixtures("one_blas_thread")
 
 COVARIANCE_TYPES = ["full", "diag", "spherical", "tied"]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    """These problems are small: more BLAS threads cost more than they save, far more on a busy machine."""
-    with threadpool_limits(1):
-        yield
-
-
-def random_spd(rng, d):
-    A = rng.normal(size=(d, d))
-    return A @ A.T + 0.5 * np.eye(d)
-
-
-def mixture_sample(seed, n=500):
-    """n points in 3-D from three overlapping, anisotropic Gaussians, drawn with numpy alone."""
-    rng = np.random.default_rng(seed)
-    means = np.array([[0.0, 0.0, 0.0], [3.0, 1.0, -1.0], [-2.0, 3.0, 1.0]])
-    factors = np.stack([np.linalg.cholesky(random_spd(rng, 3)) for _ in range(3)])
-    z = rng.choice(3, size=n, p=[0.5, 0.3, 0.2])
-    return means[z] + np.einsum("nij,nj->ni", factors[z], rng.standard_normal((n, 3)))
 
 
 def start_of_type(X, covariance_type, seed, k=3):
@@ -105,11 +85,6 @@ def scipy_elbo(X, phi, mu, Sigma, w):
     """sum_ij w_ij [log phi_j + log N(x_i | mu_j, Sigma_j) - log w_ij], with 0 log 0 = 0."""
     log_w = np.log(np.where(w > 0, w, 1.0))
     return np.sum(w * (scipy_log_joint(X, phi, mu, Sigma) - log_w))
-
-
-def faithful_standardised():
-    X = load_faithful()
-    return (X - X.mean(axis=0)) / X.std(axis=0)  # population standard deviation
 
 
 @pytest.mark.parametrize("d", [1, 2, 5])

@@ -14,13 +14,11 @@ import pytest
 
 from autograde import grade, sandbox
 from autograde.__main__ import main as cli
-from autograde.lessons import lesson
-from autograde.notebooks import function_source
-from tests import alternatives
-from tests.submissions import add_cell, mistaken_sources, processes_of, solved, student_notebook
+from autograde.lessons import exercises
+from autograde.notebooks import add_cell, alternative_sources, lesson_notebook, mistaken_sources, solved
 
 ROOT = Path(__file__).resolve().parent.parent
-EXERCISES = {ex.name: ex for ex in lesson("kmeans").EXERCISES}
+EXERCISES = {ex.name: ex for ex in exercises("kmeans")}
 NB = "01_kmeans.ipynb"
 LIMITS = sandbox.Limits(cell_seconds=4, exercise_seconds=4, notebook_seconds=90)
 
@@ -118,14 +116,12 @@ def write(folder, student, nb_or_text):
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, processes_of):
     """Grade one class containing every kind of submission; return {student: {exercise: row}}."""
     folder = tmp_path_factory.mktemp("class")
     write(folder, "reference", solved())
-    write(folder, "stub", student_notebook())
-    write(
-        folder, "loops-lists-float32", solved(replace={n: function_source(getattr(alternatives, n)) for n in EXERCISES})
-    )
+    write(folder, "stub", lesson_notebook())
+    write(folder, "loops-lists-float32", solved(replace=alternative_sources()))
     for (name, mid), source in mistaken_sources().items():
         write(folder, f"mistake-{mid}", solved(replace={name: source}))
     for student, replace in HOSTILE.items():
@@ -244,7 +240,7 @@ def test_renamed_function_is_reported(graded):
 
 def test_cli_writes_gradebook_feedback_and_exits_zero(tmp_path):
     write(tmp_path / "class", "alice", solved())
-    write(tmp_path / "class", "bob", student_notebook())
+    write(tmp_path / "class", "bob", lesson_notebook())
     (tmp_path / "class" / "carol").mkdir()
     (tmp_path / "class" / "carol" / NB).write_text("garbage")
     out = tmp_path / "out" / "gradebook.csv"
@@ -336,7 +332,7 @@ def test_shards_merged_give_the_same_gradebook_as_one_run(tmp_path):
     klass, out = tmp_path / "class", tmp_path / "out"
     write(klass, "a-solved", solved())
     write(klass, "c-mistake", solved(replace={"assign_clusters": mistaken_sources()["assign_clusters", "argmax"]}))
-    write(klass, "e-stub", student_notebook())
+    write(klass, "e-stub", lesson_notebook())
     for student in ("b-none", "d-none"):  # shard 2/2 holds only these: it must still zero the class's notebook
         (klass / student).mkdir()
     runs = [  # the whole class and its two shards, at the same time
@@ -348,9 +344,9 @@ def test_shards_merged_give_the_same_gradebook_as_one_run(tmp_path):
             stderr=subprocess.PIPE,
         )
         for csv_path, args in (
-            (out / "whole" / "gradebook.csv", ["--jobs", "1"]),
-            (out / "shard-1.csv", ["--jobs", "2", "--shard", "1/2"]),
-            (out / "shard-2.csv", ["--jobs", "2", "--shard", "2/2"]),
+            (out / "whole" / "gradebook.csv", ["--jobs", "1", "--mistake-column"]),
+            (out / "shard-1.csv", ["--jobs", "2", "--shard", "1/2", "--mistake-column"]),
+            (out / "shard-2.csv", ["--jobs", "2", "--shard", "2/2", "--mistake-column"]),
         )
     ]
     outputs = [run.communicate(timeout=300) for run in runs]
@@ -378,7 +374,13 @@ def test_shards_merged_give_the_same_gradebook_as_one_run(tmp_path):
     assert (out / "gradebook.csv").read_bytes() == (out / "whole" / "gradebook.csv").read_bytes()
     assert "merged 5 student(s), 25 row(s)" in merged.stdout
     title = EXERCISES["assign_clusters"].mistakes["argmax"].title
-    assert f"{title} (1)" in merged.stdout
+    assert f"{title} (1)" in merged.stdout  # counted from the mistake column
+    with open(out / "gradebook.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == [*grade.COLUMNS, "mistake"]
+    assert {(r["student"], r["exercise"], r["mistake"]) for r in rows if r["mistake"]} == {
+        ("c-mistake", "assign_clusters", "argmax")
+    }
     assert merged.stdout.splitlines()[:6] == outputs[0][0].splitlines()[:6]  # the same class summary
     assert sorted(p.name for p in (out / "feedback").iterdir()) == [f"{s}.md" for s in sorted(grade.discover(klass))]
 
@@ -413,6 +415,23 @@ def test_merge_errors_exit_2(tmp_path, capsys):
         assert says in capsys.readouterr().err
         assert not (tmp_path / "out.csv").exists()
     assert cli(["merge", out, str(good), str(good)]) == 0  # identical duplicates are fine
+
+
+def test_merge_counts_mistakes_from_the_mistake_column_only(tmp_path, capsys):
+    columns = [*grade.COLUMNS, grade.MISTAKE]
+    wrong = ("bob", NB, "assign_clusters", "0", "2", "✘ assign_clusters: ... Mistake: argmax instead of argmin.")
+    six = write_rows(tmp_path / "six.csv", [wrong])
+    assert cli(["merge", str(tmp_path / "out.csv"), str(six)]) == 0
+    said = capsys.readouterr().out
+    assert "argmax instead of argmin (1)" not in said and "mistakes not counted: the gradebooks have no mistake" in said
+    seven = tmp_path / "seven.csv"
+    grade.write_gradebook([dict(zip(columns, (*wrong, "argmax")))], seven, columns)
+    assert cli(["merge", str(tmp_path / "out.csv"), str(seven)]) == 0
+    assert "argmax instead of argmin (1)" in capsys.readouterr().out
+    assert (tmp_path / "out.csv").read_text().splitlines()[0] == ",".join(columns)
+    grade.write_gradebook([dict(zip(columns, (*wrong, "no_such_mistake")))], seven, columns)
+    assert cli(["merge", str(tmp_path / "out.csv"), str(seven)]) == 2
+    assert "'no_such_mistake' is not a catalogued mistake of assign_clusters" in capsys.readouterr().err
 
 
 def test_merge_orders_rows_and_fills_not_submitted(tmp_path, capsys):

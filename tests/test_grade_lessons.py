@@ -7,8 +7,8 @@ import nbformat
 import pytest
 
 from autograde import grade, sandbox
-from autograde.lessons import NOTEBOOKS, lesson
-from tests.submissions import mistaken_sources, solved, student_notebook
+from autograde.lessons import NOTEBOOKS, exercises
+from autograde.notebooks import lesson_notebook, mistaken_sources, solved
 
 LESSONS = sorted(key for key in NOTEBOOKS if key != "kmeans")
 LIMITS = sandbox.Limits(cell_seconds=10, exercise_seconds=20, notebook_seconds=120)
@@ -16,7 +16,7 @@ LIMITS = sandbox.Limits(cell_seconds=10, exercise_seconds=20, notebook_seconds=1
 
 def grade_class(grader, key, folder):
     """{student: {exercise: Result}} for the reference, the stub and one submission per catalogued mistake."""
-    submissions = {"reference": solved(key), "stub": student_notebook(key)}
+    submissions = {"reference": solved(key), "stub": lesson_notebook(key)}
     for (name, mid), source in mistaken_sources(key).items():
         submissions[f"mistake-{mid}"] = solved(key, replace={name: source})
     filename = NOTEBOOKS[key]
@@ -49,7 +49,7 @@ def scores(rows):
 
 
 def full_except(key, *zero):
-    return {ex.name: 0 if ex.name in zero else ex.points for ex in lesson(key).EXERCISES}
+    return {ex.name: 0 if ex.name in zero else ex.points for ex in exercises(key)}
 
 
 @pytest.mark.parametrize("key", LESSONS)
@@ -72,4 +72,5 @@ def test_each_catalogued_mistake_loses_exactly_its_exercise_and_is_named(graded,
     rows = graded(key)[f"mistake-{mistake}"]
     assert scores(rows) == full_except(key, exercise), rows[exercise].feedback
     assert rows[exercise].mistake == mistake, rows[exercise].feedback
-    assert f"Mistake: {lesson(key).MISTAKES[mistake].title}." in rows[exercise].feedback
+    title = next(ex for ex in exercises(key) if ex.name == exercise).mistakes[mistake].title
+    assert f"Mistake: {title}." in rows[exercise].feedback

@@ -5,7 +5,7 @@ import pytest
 
 from autograde import fixtures
 from autograde.judge import CallError, Case, Exercise, Failure, compare, compare_array, fmt, judge_case, same
-from autograde.lessons import NOTEBOOKS, lesson
+from autograde.lessons import NOTEBOOKS, exercises
 from autograde.serial import Opaque
 
 INF, NAN = float("inf"), float("nan")
@@ -30,7 +30,7 @@ def test_a_mistake_whose_output_is_an_error_is_not_named_and_the_case_still_fail
     def judge(case, got, expected):
         compare(got[0], expected[0])
 
-    exercise = Exercise("f", 1, [], judge)
+    exercise = Exercise("f", points=1, visible=[], judge=judge)
     with pytest.raises(Failure) as info:
         judge_case(exercise, Case("a case", [{}]), [2.0], [1.0], {"raises": [CallError("ValueError", "no")]})
     assert info.value.mistake is None and "should be 1" in info.value.message
@@ -162,7 +162,7 @@ def numpy_typed(value, dtype):
 @pytest.mark.parametrize("key", list(NOTEBOOKS))
 def test_lesson_feedback_on_numpy_typed_answers_has_no_numpy_reprs(key, dtype):
     judged = 0
-    for exercise in lesson(key).EXERCISES:
+    for exercise in exercises(key):
         for case, expected, _ in fixtures.load(key, exercise.name):
             if expected is None:
                 continue

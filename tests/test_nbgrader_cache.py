@@ -6,8 +6,8 @@ import nbformat
 import pytest
 
 from autograde import nbgrader_course, sandbox
-from autograde.lessons import NOTEBOOKS, lesson
-from tests.submissions import solved
+from autograde.lessons import NOTEBOOKS, exercises
+from autograde.notebooks import solved
 
 NB = NOTEBOOKS["kmeans"]
 
@@ -58,13 +58,13 @@ def test_a_looping_notebook_costs_the_graders_own_limits(tmp_path):
     """An exercise that loops: the grader stops it at its limit, grades the rest and returns within the
     notebook's limit (so within nbgrader's cell limit, once for all check cells)."""
     loop = "import time\n\n\ndef assign_clusters(X, centroids):\n    while True:\n        time.sleep(0.05)\n"
-    exercises = {ex.name: ex.points for ex in lesson("kmeans").EXERCISES}
+    points = {ex.name: ex.points for ex in exercises("kmeans")}
     path = tmp_path / NB
     nbformat.write(solved("kmeans", replace={"assign_clusters": loop}), path)
     started = time.monotonic()
     rows = nbgrader_course._grade_file(path)
     took = time.monotonic() - started
     assert took < sandbox.Limits().notebook_seconds, took
-    assert sorted(rows) == sorted(exercises)
+    assert sorted(rows) == sorted(points)
     assert rows["assign_clusters"]["score"] == "0" and "time limit" in rows["assign_clusters"]["feedback"]
-    assert all(float(rows[n]["score"]) == p for n, p in exercises.items() if n != "assign_clusters"), rows
+    assert all(float(rows[n]["score"]) == p for n, p in points.items() if n != "assign_clusters"), rows

@@ -9,7 +9,7 @@ import pytest
 from nbclient import NotebookClient
 
 from autograde import fixtures
-from autograde.lessons import NOTEBOOKS, lesson
+from autograde.lessons import NOTEBOOKS, exercises
 from autograde.notebooks import NOTEBOOK_DIR, role, solve
 
 LESSONS = sorted(NOTEBOOKS)
@@ -69,25 +69,25 @@ def test_committed_notebook_is_valid_and_clean(key):
 
 @pytest.mark.parametrize("key", LESSONS)
 def test_exercises_match_solutions_and_autograde(key):
-    """Every stub has the reference's name and signature, a check cell with the exercise's points."""
-    module = __import__(f"solutions.{key}", fromlist=["_"])
-    exercises = {ex.name: ex for ex in lesson(key).EXERCISES}
+    """The notebook agrees with the lesson's declarations: every stub has its exercise's name and its reference's
+    signature, in the declared order, and a check cell with the declared points."""
+    declared = {ex.name: ex for ex in exercises(key)}
     nb = student(key)
     stubs = [c for c in nb.cells if role(c) == "solution"]
     checks = [c for c in nb.cells if role(c) == "check"]
-    assert [c.metadata.nbgrader.grade_id for c in stubs] == list(exercises)
+    assert [c.metadata.nbgrader.grade_id for c in stubs] == list(declared)
     for cell in stubs:
         name = cell.metadata.nbgrader.grade_id
         ns = {}
         exec(cell.source, ns)  # a stub defines exactly its function
-        assert inspect.signature(ns[name]) == inspect.signature(getattr(module, name))
+        assert inspect.signature(ns[name]) == inspect.signature(declared[name].reference)
         assert "raise NotImplementedError()" in cell.source
     for cell in checks:
         name = cell.source.strip().removeprefix("check(").removesuffix(")")
         assert cell.source.strip() == f"check({name})"
-        assert cell.metadata.nbgrader.points == exercises[name].points
+        assert cell.metadata.nbgrader.points == declared[name].points
         assert cell.metadata.nbgrader.locked
-    assert sorted(c.source.strip() for c in checks) == sorted(f"check({n})" for n in exercises)
+    assert sorted(c.source.strip() for c in checks) == sorted(f"check({n})" for n in declared)
     ids = [c.metadata.nbgrader.grade_id for c in nb.cells if "nbgrader" in c.metadata]
     assert len(ids) == len(set(ids)), "nbgrader grade_ids must be unique"
     assert any(role(c) == "setup" for c in nb.cells)

@@ -14,12 +14,12 @@ import pytest
 from autograde import platforms
 from autograde.__main__ import main as cli
 from autograde.grade import KEYS, write_gradebook
-from autograde.lessons import lesson
-from tests.submissions import solved, student_notebook
+from autograde.lessons import exercises
+from autograde.notebooks import lesson_notebook, solved
 
 ROOT = Path(__file__).resolve().parent.parent
 POINTS = {f"{nb}: {ex.name}": ex.points for key, nb in [("kmeans", "01_kmeans.ipynb"), ("em_1d", "02_em_1d.ipynb")]
-          for ex in lesson(key).EXERCISES}  # fmt: skip
+          for ex in exercises(key)}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +71,7 @@ def test_the_zip_holds_the_grader_and_what_gradescope_runs(autograder):
         "setup.sh",
         "run_autograder",
         "autograde/platforms.py",
-        "autograde/hidden/kmeans.py",
-        "autograde/mistakes/kmeans.py",
+        "autograde/lessons/kmeans.py",
         "autograde/fixtures/kmeans.json",
         "solutions/kmeans.py",
         "helpers/__init__.py",
@@ -105,7 +104,7 @@ def test_run_autograder_grades_the_submission_into_results_json(autograder, tmp_
     root = unpacked(autograder, tmp_path)
     nbformat.write(solved("kmeans"), root / "submission" / "01_kmeans.ipynb")
     (root / "submission" / "lab2").mkdir()
-    nbformat.write(student_notebook("em_1d"), root / "submission" / "lab2" / "02_em_1d.ipynb")
+    nbformat.write(lesson_notebook("em_1d"), root / "submission" / "lab2" / "02_em_1d.ipynb")
     results = run_autograder(root)
     check_schema(results)
     scores = {t["name"]: t["score"] for t in results["tests"]}
@@ -130,7 +129,7 @@ def test_run_autograder_without_a_course_notebook_gives_zero_and_says_what_to_up
 # ------------------------------------------------------------------ PrairieLearn
 @pytest.mark.slow
 def test_prairielearn_results_for_one_notebook(tmp_path):
-    exercises = lesson("kmeans").EXERCISES
+    declared = exercises("kmeans")
     wrong = "def compute_distortion(X, centroids, labels):\n    return 0.0\n"
     path = tmp_path / "student" / "01_kmeans.ipynb"
     path.parent.mkdir()
@@ -139,11 +138,11 @@ def test_prairielearn_results_for_one_notebook(tmp_path):
     assert cli(["prairielearn", str(path), str(out)]) == 0
     results = json.loads(out.read_text())
     assert set(results) == {"gradable", "score", "message", "tests"} and results["gradable"] is True
-    most = sum(ex.points for ex in exercises)
-    distortion = next(ex.points for ex in exercises if ex.name == "compute_distortion")
+    most = sum(ex.points for ex in declared)
+    distortion = next(ex.points for ex in declared if ex.name == "compute_distortion")
     assert results["score"] == pytest.approx((most - distortion) / most)
-    assert [t["name"] for t in results["tests"]] == [ex.name for ex in exercises]
-    for test, ex in zip(results["tests"], exercises):
+    assert [t["name"] for t in results["tests"]] == [ex.name for ex in declared]
+    for test, ex in zip(results["tests"], declared):
         assert set(test) == {"name", "points", "max_points", "message"} and test["max_points"] == ex.points
         assert test["points"] == (0 if ex.name == "compute_distortion" else ex.points)
         assert test["message"].startswith("✘" if ex.name == "compute_distortion" else "✔")
@@ -163,7 +162,7 @@ def gradebook(path, scores):
     """A gradebook by hand: {(student, notebook): {exercise: score}}, every other exercise of the notebook at 0."""
     rows = []
     for (student, filename), mine in scores.items():
-        for ex in lesson(KEYS[filename]).EXERCISES:
+        for ex in exercises(KEYS[filename]):
             score = mine.get(ex.name, 0)
             rows.append(
                 {
@@ -201,7 +200,7 @@ def test_export_totals_a_row_per_student_a_column_per_notebook(tmp_path, capsys)
     assert cli(["export", str(book), "--totals", str(out)]) == 0
     columns, rows = read_csv(out)
     assert columns == ["student", "01_kmeans", "02_em_1d", "total"]
-    kmeans, em_1d = (sum(ex.points for ex in lesson(key).EXERCISES) for key in ("kmeans", "em_1d"))
+    kmeans, em_1d = (sum(ex.points for ex in exercises(key)) for key in ("kmeans", "em_1d"))
     assert rows[0] == {"student": "Points Possible", "01_kmeans": f"{kmeans}", "02_em_1d": f"{em_1d}",
                        "total": f"{kmeans + em_1d}"}  # fmt: skip
     assert rows[1:] == [

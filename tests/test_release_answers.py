@@ -18,10 +18,9 @@ import nbformat
 import pytest
 
 from autograde import grade, sandbox
-from autograde.lessons import NOTEBOOKS, lesson
-from autograde.notebooks import function_source, role
+from autograde.lessons import NOTEBOOKS, exercises
+from autograde.notebooks import function_source, lesson_notebook, role
 from autograde.release import release
-from tests.submissions import student_notebook
 
 LIMITS = sandbox.Limits(cell_seconds=10, exercise_seconds=5, notebook_seconds=150)
 
@@ -138,8 +137,8 @@ def grader():
 def test_no_function_of_the_bundle_earns_marks(functions, grader, key, tmp_path):
     module = importlib.import_module(f"solutions.{key}")
     queues = {}  # exercise -> [(candidate, cell)], the reference first
-    names = [ex.name for ex in lesson(key).EXERCISES]
-    for ex in lesson(key).EXERCISES:
+    names = [ex.name for ex in exercises(key)]
+    for ex in exercises(key):
         signature = inspect.signature(getattr(module, ex.name))
         queue = queues[ex.name] = []
         for candidate in [reference_candidate(key, ex.name), *functions]:
@@ -152,7 +151,7 @@ def test_no_function_of_the_bundle_earns_marks(functions, grader, key, tmp_path)
     filename = NOTEBOOKS[key]
     paths = []
     for r, picks in enumerate(rounds):
-        nb = student_notebook(key)
+        nb = lesson_notebook(key)
         for cell in nb.cells:
             pick = picks.get(cell.metadata.get("nbgrader", {}).get("grade_id")) if role(cell) == "solution" else None
             if pick is not None:

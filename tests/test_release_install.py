@@ -88,13 +88,18 @@ def run(*command, cwd, check=True):
 @pytest.mark.slow
 def test_installed_bundle_imports_from_itself_and_has_no_solutions(bundle, student_python, tmp_path):
     code = (
-        "import importlib.util, json, autograde, helpers; print(json.dumps(["
+        "import importlib.util, json, autograde, autograde.lessons, helpers; print(json.dumps(["
         "autograde.__file__, helpers.__file__, [importlib.util.find_spec(m) is None for m in "
-        "('solutions', 'autograde.grade', 'autograde.hidden', 'autograde.mistakes')]]))"
+        "('solutions', 'autograde.grade', 'autograde.sandbox')], "
+        "[(e.reference, e.hidden, [m.wrong for m in e.mistakes.values()], e.alternatives) "
+        "for e in autograde.lessons.exercises('kmeans')]], default=str))"
     )
-    autograde_file, helpers_file, missing = json.loads(run(student_python, "-c", code, cwd=tmp_path).stdout)
+    autograde_file, helpers_file, missing, declared = json.loads(run(student_python, "-c", code, cwd=tmp_path).stdout)
     assert Path(autograde_file).is_relative_to(bundle) and Path(helpers_file).is_relative_to(bundle)
-    assert missing == [True] * 4
+    assert missing == [True] * 3
+    assert len(declared) == 5 and all(
+        d[0] is None and d[1] == [] and set(d[2]) == {None} and d[3] == [] for d in declared
+    )
     proc = run(student_python, "-c", "import solutions", cwd=tmp_path, check=False)
     assert proc.returncode == 1 and "ModuleNotFoundError" in proc.stderr
 

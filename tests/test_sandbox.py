@@ -15,14 +15,12 @@ import pytest
 
 from autograde import discovery, grade, sandbox
 from autograde.__main__ import main as cli
-from autograde.lessons import lesson
-from autograde.notebooks import function_source
-from tests import alternatives
-from tests.submissions import add_cell, processes_of, solved, student_notebook
+from autograde.lessons import exercises
+from autograde.notebooks import add_cell, alternative_sources, lesson_notebook, solved
 
 ROOT = Path(__file__).resolve().parent.parent
 NB = "01_kmeans.ipynb"
-EXERCISES = {ex.name: ex.points for ex in lesson("kmeans").EXERCISES}
+EXERCISES = {ex.name: ex.points for ex in exercises("kmeans")}
 LIMITS = sandbox.Limits(cell_seconds=3, exercise_seconds=3, notebook_seconds=40)
 ARGS = {"X": 0, "centroids": 0, "labels": 0}
 SECRETS = [ROOT / "solutions" / "kmeans.py", ROOT / "autograde" / "hidden" / "kmeans.py"]
@@ -157,12 +155,12 @@ ATTACKS.update(OTHER_ATTACKS)
 
 def attacker(cell):
     """The untouched stubs with the attack in a cell of its own before them, and again after them."""
-    nb = add_cell(student_notebook(), cell, before_solutions=True)
+    nb = add_cell(lesson_notebook(), cell, before_solutions=True)
     return add_cell(nb, cell)
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, processes_of):
     """{student: ({exercise: Result}, seconds)} for a class of attackers and correct classmates."""
     folder = tmp_path_factory.mktemp("hostile")
     students = {"classmate-a": solved(), "classmate-b": solved()}
@@ -290,7 +288,7 @@ def test_each_runner_sees_nothing_of_another(libraries):
 def test_an_exercise_limit_above_the_notebook_limit_still_grades_composites(tmp_path):
     # a kmeans built from its helpers: they are answered by the reference while kmeans runs
     path = tmp_path / NB
-    nbformat.write(solved(replace={"kmeans": function_source(alternatives.kmeans)}), path)
+    nbformat.write(solved(replace={"kmeans": alternative_sources()["kmeans"]}), path)
     grader = grade.Grader(sandbox.Limits(exercise_seconds=200, notebook_seconds=100))
     try:
         rows = grader.grade("s", NB, path)

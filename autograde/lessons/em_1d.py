@@ -1,90 +1,17 @@
-"""Lesson 2, EM for 1-D Gaussians: the exercises, their visible cases, how each is judged, and known mistakes."""
+"""Lesson 2, EM for 1-D Gaussians: each exercise declared once, with its reference, cases, judge and known mistakes."""
+
+import math
 
 import numpy as np
+from scipy.special import logsumexp
+from scipy.stats import norm
 
+import solutions.em_1d as reference
 from autograde.judge import Case, Exercise, Failure, Mistake, as_array, compare_array, compare_number, describe, fmt
 
-MISTAKES = {
-    "variance_as_scale": Mistake(
-        "e_step_1d",
-        "variance passed as scale",
-        "norm.pdf takes the standard deviation; you passed the variance. Use norm.pdf(x, mean, sigma), not sigma**2.",
-        by_output=True,
-    ),
-    "no_weights": Mistake(
-        "e_step_1d",
-        "mixing weights forgotten",
-        "Multiply each density by its component's weight before normalising: "
-        "resp[i, j] is proportional to w_j N(x_i | m_j, s_j^2).",
-        by_output=True,
-    ),
-    "wrong_axis": Mistake(
-        "e_step_1d",
-        "normalised over points instead of components",
-        "Each point's responsibilities sum to 1: divide by the sum over components (axis=1), not over points (axis=0).",
-        by_output=True,
-    ),
-    "unnormalised": Mistake(
-        "e_step_1d",
-        "responsibilities not normalised",
-        "Divide w_j N(x_i | m_j, s_j^2) by its sum over the components j, so that each row sums to 1 (Bayes' rule).",
-        by_output=True,
-    ),
-    "underflow": Mistake(
-        "e_step_1d",
-        "densities underflow to 0 far from every component",
-        "Far from every component norm.pdf is 0 for every j, and 0 / 0 = NaN. Work in log space: "
-        "log w_j + norm.logpdf(x, m_j, s_j), subtract scipy.special.logsumexp over the components (axis=1), "
-        "then exponentiate.",
-    ),
-    "sigma_as_variance": Mistake(
-        "m_step_1d",
-        "variance returned instead of standard deviation",
-        "sigmas are standard deviations: return the square root of the weighted variance.",
-    ),
-    "weights_not_normalised": Mistake(
-        "m_step_1d",
-        "weights not divided by n",
-        "w_j = N_j / n: divide the effective number of points N_j = sum_i resp[i, j] by n, "
-        "so that the weights sum to 1.",
-    ),
-    "unweighted_means": Mistake(
-        "m_step_1d",
-        "unweighted means",
-        "Weight every point by its responsibility: m_j = sum_i resp[i, j] x_i / N_j, not the plain mean of x.",
-    ),
-    "wrong_denominator": Mistake(
-        "m_step_1d",
-        "variance divided by N_j - 1 or by n",
-        "The maximum-likelihood variance divides by N_j = sum_i resp[i, j]: "
-        "s_j^2 = sum_i resp[i, j] (x_i - m_j)^2 / N_j (not N_j - 1, not n).",
-    ),
-    "sum_of_logs": Mistake(
-        "log_likelihood_1d",
-        "sum of logs instead of log of a sum",
-        "L = sum_i log sum_j w_j N(x_i | m_j, s_j^2): add the weighted densities over the components first, "
-        "then take the log (scipy.special.logsumexp does both in log space); "
-        "sum_i sum_j log(w_j N) is another quantity.",
-        by_output=True,
-    ),
-    "mean_loglik": Mistake(
-        "log_likelihood_1d",
-        "mean instead of sum",
-        "The log-likelihood adds the log-density of every point: sum over i, not the mean.",
-        by_output=True,
-    ),
-    "one_iteration": Mistake(
-        "em_1d",
-        "a single EM iteration",
-        "Repeat the E-step and the M-step in a loop until the log-likelihood gains less than tol "
-        "(or max_iters iterations), recording it after every iteration.",
-    ),
-}
-
-# ---------------------------------------------------------------------------- visible cases
-_rng = np.random.default_rng(2)
+# data shared by cases; every random array has its own seed, so adding or reordering cases changes no other
 _x6 = np.array([-1.0, 0.0, 0.5, 2.0, 3.0, 4.5])
-_x10 = np.round(_rng.normal(0.0, 2.0, size=10), 3)
+_x10 = np.round(np.random.default_rng(201).normal(0.0, 2.0, size=10), 3)
 _three = {
     "means": np.array([-2.0, 0.0, 3.0]),
     "sigmas": np.array([1.0, 0.7, 1.5]),
@@ -97,56 +24,32 @@ _worked = {
     "sigmas": np.array([1.0, 1.0]),
     "weights": np.array([0.5, 0.5]),
 }
-_groups = np.round(np.concatenate([_rng.normal(-2.0, 0.7, 25), _rng.normal(2.5, 1.2, 35)]), 3)
-_resp3 = np.round(_rng.dirichlet([2.0, 2.0, 2.0], size=10), 3)
+_groups = np.round(
+    np.concatenate([np.random.default_rng(202).normal(-2.0, 0.7, 25), np.random.default_rng(203).normal(2.5, 1.2, 35)]),
+    3,
+)
+_resp3 = np.round(np.random.default_rng(204).dirichlet([2.0, 2.0, 2.0], size=10), 3)
 _resp3[:, 2] = 1.0 - _resp3[:, :2].sum(axis=1)  # rows of the rounded draws still sum to 1
 _start = {"means": np.array([-1.0, 1.0]), "sigmas": np.array([1.0, 1.0]), "weights": np.array([0.5, 0.5])}
-
-E_STEP_CASES = [
-    Case("worked example: x = 2 with N(0, 1) and N(1, 1), equal weights", [_worked]),
-    Case("unequal weights and spreads", [{"x": _x6, **_unequal}]),
-    Case("three components", [{"x": _x10, **_three}]),
-    Case(
-        "a point far from every component (x = 100)",
-        [
-            {
-                "x": np.array([0.0, 1.0, 2.0, 100.0]),
-                "means": np.array([0.0, 3.0]),
-                "sigmas": np.array([1.0, 1.5]),
-                "weights": np.array([0.5, 0.5]),
-            }
-        ],
-    ),
-]
-M_STEP_CASES = [
-    Case(
-        "one-hot responsibilities: each group's mean and standard deviation",
-        [{"x": np.array([1.0, 2.0, 3.0, 10.0, 14.0]), "resp": np.array([[1.0, 0.0]] * 3 + [[0.0, 1.0]] * 2)}],
-    ),
-    Case(
-        "soft responsibilities",
-        [
-            {
-                "x": _x6,
-                "resp": np.array([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.4, 0.6], [0.2, 0.8], [0.1, 0.9]]),
-            }
-        ],
-    ),
-    Case("three components", [{"x": _x10, "resp": _resp3}]),
-]
-LOGLIK_CASES = [
-    Case("worked example: x = 2 with N(0, 1) and N(1, 1), equal weights", [_worked]),
-    Case("unequal weights and spreads", [{"x": _x6, **_unequal}]),
-    Case("three components", [{"x": _x10, **_three}]),
-]
-EM_CASES = [
-    Case("two iterations (max_iters=2)", [{"x": _groups, **_start, "max_iters": 2}]),
-    Case("two groups, to convergence", [{"x": _groups, **_start}]),
-    Case("a loose tol stops early (tol=1.0)", [{"x": _groups, **_start, "tol": 1.0}]),
-]
+_x = np.random.default_rng(31415).permutation(  # the two groups shuffled together
+    np.concatenate(
+        [np.random.default_rng(31416).normal(-1.0, 0.5, 80), np.random.default_rng(31417).normal(1.5, 1.5, 120)]
+    )
+)
+_x3 = np.concatenate(
+    [
+        np.random.default_rng(31418).normal(-4.0, 1.0, 60),
+        np.random.default_rng(31419).normal(0.0, 0.4, 90),
+        np.random.default_rng(31420).normal(3.0, 0.8, 50),
+    ]
+)
+_p2 = {"means": np.array([-0.5, 1.0]), "sigmas": np.array([0.8, 2.5]), "weights": np.array([0.35, 0.65])}
+_p3 = {"means": np.array([-3.0, 0.5, 2.0]), "sigmas": np.array([1.5, 0.5, 1.0]), "weights": np.array([0.2, 0.5, 0.3])}
+_resp = np.random.default_rng(31421).dirichlet([1.0, 1.0], size=200)
+_onehot = np.eye(3)[np.arange(200) % 3]
 
 
-# ---------------------------------------------------------------------------- judges
+# ---------------------------------------------------------------------------- e_step_1d
 def _args(case):
     call = case.calls[0]
     return (np.asarray(call[k], dtype=float) for k in ("x", "means", "sigmas", "weights"))
@@ -179,6 +82,123 @@ def judge_e_step_1d(case, got, expected):
     compare_array(resp, expected[0], "resp")
 
 
+def e_step_1d__variance_as_scale(x, means, sigmas, weights):
+    p = np.asarray(weights) * norm.pdf(np.asarray(x)[:, None], means, np.asarray(sigmas) ** 2)
+    with np.errstate(invalid="ignore"):  # far points: 0 / 0
+        return p / p.sum(axis=1, keepdims=True)
+
+
+def e_step_1d__no_weights(x, means, sigmas, weights):
+    p = norm.pdf(np.asarray(x)[:, None], means, sigmas)
+    with np.errstate(invalid="ignore"):  # far points: 0 / 0
+        return p / p.sum(axis=1, keepdims=True)
+
+
+def e_step_1d__wrong_axis(x, means, sigmas, weights):
+    p = np.asarray(weights) * norm.pdf(np.asarray(x)[:, None], means, sigmas)
+    return p / p.sum(axis=0, keepdims=True)
+
+
+def e_step_1d__unnormalised(x, means, sigmas, weights):
+    return np.asarray(weights) * norm.pdf(np.asarray(x)[:, None], means, sigmas)
+
+
+def e_step_1d__underflow(x, means, sigmas, weights):
+    p = np.asarray(weights) * norm.pdf(np.asarray(x)[:, None], means, sigmas)  # 0 for every j far from all
+    with np.errstate(invalid="ignore"):
+        return p / p.sum(axis=1, keepdims=True)
+
+
+def e_step_1d__loops(x, means, sigmas, weights):
+    resp = []
+    for xi in x:  # log w_j + log N(x_i | m_j, s_j^2) by hand, then a log-sum-exp of our own
+        a = [
+            math.log(w) - math.log(s) - 0.5 * math.log(2 * math.pi) - 0.5 * ((xi - m) / s) ** 2
+            for m, s, w in zip(means, sigmas, weights)
+        ]
+        top = max(a)
+        total = sum(math.exp(aj - top) for aj in a)
+        resp.append([math.exp(aj - top) / total for aj in a])
+    return resp
+
+
+e_step_1d = Exercise(
+    "e_step_1d",
+    points=3,
+    reference=reference.e_step_1d,
+    judge=judge_e_step_1d,
+    visible=[
+        Case("worked example: x = 2 with N(0, 1) and N(1, 1), equal weights", [_worked]),
+        Case("unequal weights and spreads", [{"x": _x6, **_unequal}]),
+        Case("three components", [{"x": _x10, **_three}]),
+        Case(
+            "a point far from every component (x = 100)",
+            [
+                {
+                    "x": np.array([0.0, 1.0, 2.0, 100.0]),
+                    "means": np.array([0.0, 3.0]),
+                    "sigmas": np.array([1.0, 1.5]),
+                    "weights": np.array([0.5, 0.5]),
+                }
+            ],
+        ),
+    ],
+    hidden=[
+        Case("200 points, two components", [{"x": _x, **_p2}], kind="more data points"),
+        Case("200 points, three components", [{"x": _x3, **_p3}], kind="more components"),
+        Case(
+            "far points on both sides",
+            [{"x": np.array([-300.0, -1.0, 0.0, 2.0, 250.0]), **_p3}],
+            kind="points far from every component",
+        ),
+    ],
+    mistakes=[
+        Mistake(
+            "variance_as_scale",
+            "variance passed as scale",
+            "norm.pdf takes the standard deviation; you passed the variance. "
+            "Use norm.pdf(x, mean, sigma), not sigma**2.",
+            wrong=e_step_1d__variance_as_scale,
+            by_output=True,
+        ),
+        Mistake(
+            "no_weights",
+            "mixing weights forgotten",
+            "Multiply each density by its component's weight before normalising: "
+            "resp[i, j] is proportional to w_j N(x_i | m_j, s_j^2).",
+            wrong=e_step_1d__no_weights,
+            by_output=True,
+        ),
+        Mistake(
+            "wrong_axis",
+            "normalised over points instead of components",
+            "Each point's responsibilities sum to 1: "
+            "divide by the sum over components (axis=1), not over points (axis=0).",
+            wrong=e_step_1d__wrong_axis,
+            by_output=True,
+        ),
+        Mistake(
+            "unnormalised",
+            "responsibilities not normalised",
+            "Divide w_j N(x_i | m_j, s_j^2) by its sum over the components j, "
+            "so that each row sums to 1 (Bayes' rule).",
+            wrong=e_step_1d__unnormalised,
+            by_output=True,
+        ),
+        Mistake(
+            "underflow",
+            "densities underflow to 0 far from every component",
+            "Far from every component norm.pdf is 0 for every j, and 0 / 0 = NaN. Work in log space: "
+            "log w_j + norm.logpdf(x, m_j, s_j), subtract scipy.special.logsumexp over the components (axis=1), "
+            "then exponentiate.",
+            wrong=e_step_1d__underflow,
+        ),
+    ],
+    alternatives=[e_step_1d__loops],
+)
+
+
+# ---------------------------------------------------------------------------- m_step_1d
 def _triple(got, K, what):
     if not isinstance(got, (tuple, list)) or len(got) != 3:
         raise Failure(f"{what} must return a tuple (means, sigmas, weights); got {describe(got)}")
@@ -214,10 +234,171 @@ def judge_m_step_1d(case, got, expected):
     compare_array(weights, exp_weights, "weights")
 
 
+def _weighted_stats(x, resp):
+    """Means, sum_i resp_ij (x_i - m_j)^2 and N_j, as the reference computes them."""
+    x, resp = np.asarray(x, dtype=float), np.asarray(resp, dtype=float)
+    nk = resp.sum(axis=0)
+    means = resp.T @ x / nk
+    return means, (resp * (x[:, None] - means) ** 2).sum(axis=0), nk
+
+
+def m_step_1d__sigma_as_variance(x, resp):
+    means, scatter, nk = _weighted_stats(x, resp)
+    return means, scatter / nk, nk / len(x)
+
+
+def m_step_1d__weights_not_normalised(x, resp):
+    means, scatter, nk = _weighted_stats(x, resp)
+    return means, np.sqrt(scatter / nk), nk
+
+
+def m_step_1d__unweighted_means(x, resp):
+    x, resp = np.asarray(x, dtype=float), np.asarray(resp, dtype=float)
+    nk = resp.sum(axis=0)
+    means = np.full(resp.shape[1], x.mean())
+    return means, np.sqrt((resp * (x[:, None] - means) ** 2).sum(axis=0) / nk), nk / len(x)
+
+
+def m_step_1d__wrong_denominator(x, resp):
+    means, scatter, nk = _weighted_stats(x, resp)
+    return means, np.sqrt(scatter / (nk - 1)), nk / len(x)
+
+
+def m_step_1d__float32_loops(x, resp):
+    x, resp = np.asarray(x, dtype=np.float32), np.asarray(resp, dtype=np.float32)
+    means, sigmas, weights = [], [], []
+    for j in range(resp.shape[1]):
+        nk = resp[:, j].sum()
+        m = (resp[:, j] * x).sum() / nk
+        means.append(m)
+        sigmas.append(np.sqrt((resp[:, j] * (x - m) ** 2).sum() / nk))
+        weights.append(nk / len(x))
+    return np.array(means), np.array(sigmas), np.array(weights)
+
+
+m_step_1d = Exercise(
+    "m_step_1d",
+    points=3,
+    reference=reference.m_step_1d,
+    judge=judge_m_step_1d,
+    visible=[
+        Case(
+            "one-hot responsibilities: each group's mean and standard deviation",
+            [{"x": np.array([1.0, 2.0, 3.0, 10.0, 14.0]), "resp": np.array([[1.0, 0.0]] * 3 + [[0.0, 1.0]] * 2)}],
+        ),
+        Case(
+            "soft responsibilities",
+            [
+                {
+                    "x": _x6,
+                    "resp": np.array([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.4, 0.6], [0.2, 0.8], [0.1, 0.9]]),
+                }
+            ],
+        ),
+        Case("three components", [{"x": _x10, "resp": _resp3}]),
+    ],
+    hidden=[
+        Case(
+            "200 points, soft responsibilities", [{"x": _x, "resp": _resp}], kind="soft responsibilities on more data"
+        ),
+        Case(
+            "200 points, one-hot responsibilities, three components",
+            [{"x": _x3, "resp": _onehot}],
+            kind="one-hot responsibilities",
+        ),
+    ],
+    mistakes=[
+        Mistake(
+            "sigma_as_variance",
+            "variance returned instead of standard deviation",
+            "sigmas are standard deviations: return the square root of the weighted variance.",
+            wrong=m_step_1d__sigma_as_variance,
+        ),
+        Mistake(
+            "weights_not_normalised",
+            "weights not divided by n",
+            "w_j = N_j / n: divide the effective number of points N_j = sum_i resp[i, j] by n, "
+            "so that the weights sum to 1.",
+            wrong=m_step_1d__weights_not_normalised,
+        ),
+        Mistake(
+            "unweighted_means",
+            "unweighted means",
+            "Weight every point by its responsibility: m_j = sum_i resp[i, j] x_i / N_j, not the plain mean of x.",
+            wrong=m_step_1d__unweighted_means,
+        ),
+        Mistake(
+            "wrong_denominator",
+            "variance divided by N_j - 1 or by n",
+            "The maximum-likelihood variance divides by N_j = sum_i resp[i, j]: "
+            "s_j^2 = sum_i resp[i, j] (x_i - m_j)^2 / N_j (not N_j - 1, not n).",
+            wrong=m_step_1d__wrong_denominator,
+        ),
+    ],
+    alternatives=[m_step_1d__float32_loops],
+)
+
+
+# ---------------------------------------------------------------------------- log_likelihood_1d
 def judge_log_likelihood_1d(case, got, expected):
     compare_number(got[0], expected[0], "the log-likelihood")
 
 
+def log_likelihood_1d__sum_of_logs(x, means, sigmas, weights):
+    return float(np.sum(np.log(weights) + norm.logpdf(np.asarray(x)[:, None], means, sigmas)))
+
+
+def log_likelihood_1d__mean_loglik(x, means, sigmas, weights):
+    return float(np.mean(logsumexp(np.log(weights) + norm.logpdf(np.asarray(x)[:, None], means, sigmas), axis=1)))
+
+
+def log_likelihood_1d__pdf_numpy_scalar(x, means, sigmas, weights):
+    x = np.asarray(x)[:, None]
+    return np.sum(np.log(np.sum(np.asarray(weights) * norm.pdf(x, means, sigmas), axis=1)))  # a NumPy scalar
+
+
+log_likelihood_1d = Exercise(
+    "log_likelihood_1d",
+    points=2,
+    reference=reference.log_likelihood_1d,
+    judge=judge_log_likelihood_1d,
+    visible=[
+        Case("worked example: x = 2 with N(0, 1) and N(1, 1), equal weights", [_worked]),
+        Case("unequal weights and spreads", [{"x": _x6, **_unequal}]),
+        Case("three components", [{"x": _x10, **_three}]),
+    ],
+    hidden=[
+        Case("200 points, two components", [{"x": _x, **_p2}], kind="more data points"),
+        Case("200 points, three components", [{"x": _x3, **_p3}], kind="more components"),
+        Case(
+            "points ten standard deviations out",
+            [{"x": np.array([-8.0, 11.0, 26.0]), **_p2}],
+            kind="points far from every component",
+        ),
+    ],
+    mistakes=[
+        Mistake(
+            "sum_of_logs",
+            "sum of logs instead of log of a sum",
+            "L = sum_i log sum_j w_j N(x_i | m_j, s_j^2): add the weighted densities over the components first, "
+            "then take the log (scipy.special.logsumexp does both in log space); "
+            "sum_i sum_j log(w_j N) is another quantity.",
+            wrong=log_likelihood_1d__sum_of_logs,
+            by_output=True,
+        ),
+        Mistake(
+            "mean_loglik",
+            "mean instead of sum",
+            "The log-likelihood adds the log-density of every point: sum over i, not the mean.",
+            wrong=log_likelihood_1d__mean_loglik,
+            by_output=True,
+        ),
+    ],
+    alternatives=[log_likelihood_1d__pdf_numpy_scalar],
+)
+
+
+# ---------------------------------------------------------------------------- em_1d
 def judge_em_1d(case, got, expected):
     exp_means, exp_sigmas, exp_weights, exp_logliks = expected[0]
     if not isinstance(got[0], (tuple, list)) or len(got[0]) != 4:
@@ -258,11 +439,48 @@ def judge_em_1d(case, got, expected):
     compare_number(logliks[-1], exp_logliks[-1], "the last log-likelihood", rtol=rtol)
 
 
-EXERCISES = [
-    Exercise("e_step_1d", 3, E_STEP_CASES, judge_e_step_1d),
-    Exercise("m_step_1d", 3, M_STEP_CASES, judge_m_step_1d),
-    Exercise("log_likelihood_1d", 2, LOGLIK_CASES, judge_log_likelihood_1d),
-    Exercise("em_1d", 2, EM_CASES, judge_em_1d, uses=["e_step_1d", "m_step_1d", "log_likelihood_1d"]),
-]
-for _exercise in EXERCISES:
-    _exercise.mistakes = {k: m for k, m in MISTAKES.items() if m.exercise == _exercise.name}
+def em_1d__one_iteration(x, means, sigmas, weights, max_iters=100, tol=1e-6):
+    logliks = [log_likelihood_1d(x, means, sigmas, weights)]
+    means, sigmas, weights = m_step_1d(x, e_step_1d(x, means, sigmas, weights))
+    logliks.append(log_likelihood_1d(x, means, sigmas, weights))
+    return means, sigmas, weights, logliks
+
+
+def em_1d__while_loop(x, means, sigmas, weights, max_iters=100, tol=1e-6):
+    logliks = [log_likelihood_1d(x, means, sigmas, weights)]
+    while len(logliks) <= max_iters:
+        means, sigmas, weights = m_step_1d(x, e_step_1d(x, means, sigmas, weights))
+        logliks.append(log_likelihood_1d(x, means, sigmas, weights))
+        if logliks[-1] - logliks[-2] < tol:
+            break
+    return list(means), list(sigmas), list(weights), logliks
+
+
+em_1d = Exercise(
+    "em_1d",
+    points=2,
+    reference=reference.em_1d,
+    judge=judge_em_1d,
+    uses=[e_step_1d, m_step_1d, log_likelihood_1d],
+    visible=[
+        Case("two iterations (max_iters=2)", [{"x": _groups, **_start, "max_iters": 2}]),
+        Case("two groups, to convergence", [{"x": _groups, **_start}]),
+        Case("a loose tol stops early (tol=1.0)", [{"x": _groups, **_start, "tol": 1.0}]),
+    ],
+    hidden=[
+        Case("200 points, two components", [{"x": _x, **_p2}], kind="more data points"),
+        Case("three components", [{"x": _x3, **_p3}], kind="more components"),
+        Case("max_iters=1", [{"x": _x3, **_p3, "max_iters": 1}], kind="a small max_iters"),
+        Case("a loose tol stops early (tol=0.5)", [{"x": _x, **_p2, "tol": 0.5}], kind="a loose tol"),
+    ],
+    mistakes=[
+        Mistake(
+            "one_iteration",
+            "a single EM iteration",
+            "Repeat the E-step and the M-step in a loop until the log-likelihood gains less than tol "
+            "(or max_iters iterations), recording it after every iteration.",
+            wrong=em_1d__one_iteration,
+        ),
+    ],
+    alternatives=[em_1d__while_loop],
+)

@@ -1,7 +1,13 @@
-"""Lesson 4, the general EM algorithm and the ELBO: the exercises, their visible cases, judges, known mistakes."""
+"""Lesson 4, the general EM algorithm and the ELBO: each exercise declared once, with its reference, cases, judge
+and known mistakes."""
+
+import math
 
 import numpy as np
+from scipy.special import logsumexp
+from scipy.stats import multivariate_normal
 
+import solutions.general_em as reference
 from autograde.fixtures import ReferenceOutput
 from autograde.judge import (
     Case,
@@ -17,78 +23,24 @@ from autograde.judge import (
 )
 from autograde.models import TRACE_INIT
 from autograde.serial import ModelFunction, RngSeed
+from helpers.data import load_faithful
 
-MISTAKES = {
-    "init_not_random": Mistake(
-        "gmm_initialize",
-        "non-random initialisation",
-        "Choose the starting means at random with rng (for example k distinct rows: "
-        "X[rng.choice(n, size=k, replace=False)]), so that EM can be restarted from different starts.",
-    ),
-    "init_global_random": Mistake(
-        "gmm_initialize",
-        "global np.random instead of rng",
-        "Draw from the rng argument (rng.choice, rng.permutation), never from np.random, so that a seed "
-        "reproduces the start.",
-    ),
-    "init_weights_not_normalised": Mistake(
-        "gmm_initialize",
-        "weights that do not sum to 1",
-        'The mixing weights are probabilities: "phi" = np.full(k, 1 / k), not ones.',
-    ),
-    "no_weights": Mistake(
-        "gmm_e_step",
-        "E-step without the mixing weights",
-        "The posterior is proportional to phi_j N(x_i | mu_j, Sigma_j): add log phi_j to each component's "
-        "log-density before normalising (Bishop eq. 9.23).",
-        by_output=True,
-    ),
-    "unweighted_cov": Mistake(
-        "gmm_m_step",
-        "unweighted covariances",
-        "Weight each point's outer product by Q[i, j]: Sigma_j = sum_i Q_ij (x_i - mu_j)(x_i - mu_j)^T / N_j "
-        "(+ REG_COVAR on the diagonal).",
-        by_output=True,
-    ),
-    "no_entropy": Mistake(
-        "gmm_elbo",
-        "the entropy term is missing",
-        "ELBO = sum_ij Q_ij [log phi_j + log N(x_i | mu_j, Sigma_j)] - sum_ij Q_ij log Q_ij: without the "
-        "entropy of Q it is only the expected complete-data log-likelihood, and it cannot touch log p(X).",
-        by_output=True,
-    ),
-    "entropy_sign": Mistake(
-        "gmm_elbo",
-        "the entropy term with its sign flipped",
-        "Subtract Q_ij log Q_ij (the entropy -sum Q log Q is positive): ELBO = sum_ij Q_ij [log phi_j + "
-        "log N(x_i | mu_j, Sigma_j) - log Q_ij].",
-        by_output=True,
-    ),
-    "zero_log_zero": Mistake(
-        "gmm_elbo",
-        "0 log 0 gives NaN",
-        "Terms with Q_ij = 0 contribute 0 (0 log 0 = 0, and 0 times log phi_j = 0 even when phi_j = 0), but in "
-        "NumPy 0 * np.log(0) = 0 * -inf = nan: sum only over the entries with Q > 0 (for the entropy, "
-        "scipy.special.xlogy(Q, Q) does it).",
-    ),
-    "ignores_tol": Mistake(
-        "general_em",
-        "tol ignored",
-        "After each iteration compare the new ELBO with the previous one and stop (break) when it gained "
-        "less than tol; max_iters is only the cap.",
-    ),
-    "no_alternation": Mistake(
-        "general_em",
-        "the E-step runs only once",
-        "Each iteration is an E-step and then an M-step: Q = e_step(X, params) inside the loop, before "
-        "params = m_step(X, Q). With a fixed Q the M-step keeps solving the same problem.",
-    ),
-}
+REG_COVAR = 1e-6  # as in the notebook: added to every covariance's diagonal (the alternatives use it)
 
-# ---------------------------------------------------------------------------- visible cases
-_rng = np.random.default_rng(4)
-_pts = _rng.normal(size=(8, 2))
-_cube = _rng.normal(size=(12, 3))
+
+def _spd(d, seed):
+    """A random d x d symmetric positive definite matrix, drawn from its own seed."""
+    A = np.random.default_rng(seed).normal(size=(d, d))
+    return A @ A.T / d + 0.3 * np.eye(d)
+
+
+def _standardised(X):
+    return (X - X.mean(axis=0)) / X.std(axis=0)
+
+
+# data shared by cases; every random array has its own seed, so adding or reordering cases changes no other
+_pts = np.random.default_rng(4001).normal(size=(8, 2))
+_cube = np.random.default_rng(4002).normal(size=(12, 3))
 _unit = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0]])
 _two = {"phi": np.array([0.5, 0.5]), "mu": np.array([[0.0, 0.0], [1.0, 1.0]]), "Sigma": np.stack([np.eye(2)] * 2)}
 _three = {
@@ -98,53 +50,24 @@ _three = {
 }
 _far = {"phi": np.array([0.4, 0.6]), "mu": np.array([[0.0, 0.0], [3.0, 0.0]]), "Sigma": np.stack([np.eye(2)] * 2)}
 _far_X = np.array([[0.0, 0.0], [3.0, 0.0], [60.0, 60.0], [-80.0, 10.0]])
-_dirichlet = _rng.dirichlet(np.ones(3), size=len(_pts))
+_dirichlet = np.random.default_rng(4003).dirichlet(np.ones(3), size=len(_pts))
 _one_hot = np.eye(3)[[0, 1, 2, 0, 1, 2, 0, 0]]
 _trace = {"init_params": TRACE_INIT} | {
     f: ModelFunction(f"trace_{f}") for f in ("e_step", "m_step", "elbo")
 }  # general_em's model: records the calls
 _levels_off = np.array([-10.0, -6.0, -5.0, -4.5, -4.4, -4.39, -4.3899995, -4.389999, -4.3899989])
-
-GMM_INITIALIZE_CASES = [
-    Case("the same seed twice", [{"X": _pts, "k": 3, "rng": RngSeed(7)}] * 2),
-    Case("different seeds", [{"X": _pts, "k": 2, "rng": RngSeed(s)} for s in range(10)]),
-    Case("3-D data, k = 4", [{"X": _cube, "k": 4, "rng": RngSeed(1)}]),
-]
-GMM_E_STEP_CASES = [
-    Case("two components, equal weights", [{"X": _unit, "params": _two}]),
-    Case("three components, unequal weights", [{"X": _pts, "params": _three}]),
-    Case("points far from every component", [{"X": _far_X, "params": _far}]),
-]
-GMM_M_STEP_CASES = [
-    Case(
-        "one-hot Q: two clusters of two points",
-        [{"X": np.array([[0.0, 0.0], [2.0, 0.0], [4.0, 4.0], [4.0, 6.0]]), "Q": np.repeat(np.eye(2), 2, axis=0)}],
-    ),
-    Case("soft Q, three components", [{"X": _pts, "Q": _dirichlet}]),
-    Case(
-        "3-D, two components",
-        [{"X": _cube, "Q": np.column_stack([np.linspace(0.1, 0.9, 12), np.linspace(0.9, 0.1, 12)])}],
-    ),
-]
-GMM_ELBO_CASES = [
-    Case(
-        "Q from the E-step: the ELBO equals the log-likelihood",
-        [{"X": _pts, "params": _three, "Q": ReferenceOutput("gmm_e_step", {"X": _pts, "params": _three})}],
-    ),
-    Case("any other Q: below the log-likelihood", [{"X": _pts, "params": _three, "Q": _dirichlet}]),
-    Case("one-hot Q (0 log 0 = 0)", [{"X": _pts, "params": _three, "Q": _one_hot}]),
-]
-GENERAL_EM_CASES = [
-    Case("an ELBO that levels off: stop at the first gain below tol", [_trace | {"X": _levels_off, "tol": 1e-6}]),
-    Case("max_iters=3 caps the iterations", [_trace | {"X": _levels_off, "max_iters": 3}]),
-    Case(
-        "tol=0 runs until max_iters while the ELBO still rises",
-        [_trace | {"X": np.linspace(-5.0, -4.0, 12), "tol": 0.0, "max_iters": 8}],
-    ),
-]
+_X4 = np.random.default_rng(27181).normal(size=(150, 4))
+_params4 = {
+    "phi": np.array([0.1, 0.2, 0.3, 0.4]),
+    "mu": np.random.default_rng(27182).normal(size=(4, 4)),
+    "Sigma": np.stack([_spd(4, seed) for seed in (27183, 27184, 27185, 27186)]),
+}
+_zero = {"phi": np.array([0.7, 0.0, 0.3]), "mu": _params4["mu"][:3], "Sigma": _params4["Sigma"][:3]}
+_Q4 = np.random.default_rng(27187).dirichlet(np.full(4, 0.3), size=150)
+_one_hot_gap = np.eye(3)[np.where(np.arange(150) % 2, 0, 2)]  # component 1 holds no point
+_faithful = _standardised(load_faithful())
 
 
-# ---------------------------------------------------------------------------- judges
 def _as_params(got, d, what="params"):
     """phi (k,), mu (k, d), Sigma (k, d, d) from a dict, checked for keys and shapes."""
     if not isinstance(got, dict):
@@ -163,6 +86,25 @@ def _as_params(got, d, what="params"):
     )
 
 
+def _wrong_log_joint(X, params, weights=True):
+    phi, mu, Sigma = (np.asarray(params[key], dtype=float) for key in ("phi", "mu", "Sigma"))
+    log_pdf = np.column_stack([multivariate_normal(m, S).logpdf(X) for m, S in zip(mu, Sigma)])
+    with np.errstate(divide="ignore"):  # a weight of 0: log 0 = -inf, as in the reference
+        return log_pdf + np.log(phi) if weights else log_pdf
+
+
+def _log_joint_rows(X, params):
+    """A list of n rows, each the k values log phi_j + log N(x_i | mu_j, Sigma_j), by scipy.stats."""
+    phi, mu, Sigma = params["phi"], params["mu"], params["Sigma"]
+    columns = []
+    for j in range(len(phi)):
+        log_phi = math.log(phi[j]) if phi[j] > 0 else -math.inf
+        logpdf = np.atleast_1d(multivariate_normal(np.asarray(mu[j]), np.asarray(Sigma[j], dtype=float)).logpdf(X))
+        columns.append([log_phi + v for v in logpdf.tolist()])
+    return [list(row) for row in zip(*columns)]
+
+
+# ---------------------------------------------------------------------------- gmm_initialize
 def judge_gmm_initialize(case, got, expected):
     """gmm_initialize is random: judge the parameters' validity, reproducibility and variety."""
     starts = []
@@ -195,6 +137,92 @@ def judge_gmm_initialize(case, got, expected):
         raise Failure(f"{len(set(seeds))} different generators all gave the same means", "init_not_random")
 
 
+def _wrong_initialize(X, k, rng, random=True, normalised=True):
+    X = np.asarray(X, dtype=float)
+    d = X.shape[1]
+    mu = X[rng.choice(len(X), size=k, replace=False)] if random else X[:k]
+    Sigma = np.repeat((np.cov(X.T, bias=True).reshape(d, d) + 1e-6 * np.eye(d))[None], k, axis=0)
+    return {"phi": np.full(k, 1 / k) if normalised else np.ones(k), "mu": mu.copy(), "Sigma": Sigma}
+
+
+def gmm_initialize__init_not_random(X, k, rng):
+    return _wrong_initialize(X, k, rng, random=False)
+
+
+def gmm_initialize__init_global_random(X, k, rng):
+    return _wrong_initialize(X, k, np.random, random=True)  # the global generator is the mistake itself
+
+
+def gmm_initialize__init_weights_not_normalised(X, k, rng):
+    return _wrong_initialize(X, k, rng, normalised=False)
+
+
+def gmm_initialize__permutation(X, k, rng):
+    X = np.asarray(X, dtype=float)
+    n, d = X.shape
+    rows = rng.permutation(n)[:k]
+    centred = X - X.mean(axis=0)
+    cov = np.zeros((d, d))
+    for x in centred:  # the data's covariance, one point at a time
+        cov += np.outer(x, x) / n
+    cov = (cov + cov.T) / 2 + REG_COVAR * np.eye(d)
+    return {
+        "phi": [1.0 / k] * k,
+        "mu": np.array([X[r] for r in rows]),
+        "Sigma": np.array([cov] * k, dtype=np.float32),  # a starting guess: single precision is plenty
+    }
+
+
+gmm_initialize = Exercise(
+    "gmm_initialize",
+    points=1,
+    reference=reference.gmm_initialize,
+    judge=judge_gmm_initialize,
+    random=True,
+    visible=[
+        Case("the same seed twice", [{"X": _pts, "k": 3, "rng": RngSeed(7)}] * 2),
+        Case("different seeds", [{"X": _pts, "k": 2, "rng": RngSeed(s)} for s in range(10)]),
+        Case("3-D data, k = 4", [{"X": _cube, "k": 4, "rng": RngSeed(1)}]),
+    ],
+    hidden=[
+        Case(
+            "k = n: every point a mean",
+            [{"X": _X4[:5], "k": 5, "rng": RngSeed(s)} for s in (3, 3, 4)],
+            kind="as many components as points",
+        ),
+        Case(
+            "many seeds, one component",
+            [{"X": _faithful, "k": 1, "rng": RngSeed(s)} for s in range(8)],
+            kind="a single component, many generators",
+        ),
+    ],
+    mistakes=[
+        Mistake(
+            "init_not_random",
+            "non-random initialisation",
+            "Choose the starting means at random with rng (for example k distinct rows: "
+            "X[rng.choice(n, size=k, replace=False)]), so that EM can be restarted from different starts.",
+            wrong=gmm_initialize__init_not_random,
+        ),
+        Mistake(
+            "init_global_random",
+            "global np.random instead of rng",
+            "Draw from the rng argument (rng.choice, rng.permutation), never from np.random, so that a seed "
+            "reproduces the start.",
+            wrong=gmm_initialize__init_global_random,
+        ),
+        Mistake(
+            "init_weights_not_normalised",
+            "weights that do not sum to 1",
+            'The mixing weights are probabilities: "phi" = np.full(k, 1 / k), not ones.',
+            wrong=gmm_initialize__init_weights_not_normalised,
+        ),
+    ],
+    alternatives=[gmm_initialize__permutation],
+)
+
+
+# ---------------------------------------------------------------------------- gmm_e_step
 def judge_gmm_e_step(case, got, expected):
     Q = as_array(got[0], "Q", shape=expected[0].shape)
     bad = np.argwhere(~np.isfinite(Q))
@@ -212,11 +240,132 @@ def judge_gmm_e_step(case, got, expected):
     compare_array(Q, expected[0], "Q")
 
 
+def gmm_e_step__no_weights(X, params):
+    log_prob = _wrong_log_joint(X, params, weights=False)
+    return np.exp(log_prob - logsumexp(log_prob, axis=1, keepdims=True))
+
+
+def gmm_e_step__loops(X, params):
+    Q = []
+    for row in _log_joint_rows(np.asarray(X, dtype=float), params):  # normalise each point in log space
+        top = max(row)
+        p = [math.exp(v - top) for v in row]
+        total = sum(p)
+        Q.append([v / total for v in p])
+    return np.array(Q)
+
+
+gmm_e_step = Exercise(
+    "gmm_e_step",
+    points=2,
+    reference=reference.gmm_e_step,
+    judge=judge_gmm_e_step,
+    visible=[
+        Case("two components, equal weights", [{"X": _unit, "params": _two}]),
+        Case("three components, unequal weights", [{"X": _pts, "params": _three}]),
+        Case("points far from every component", [{"X": _far_X, "params": _far}]),
+    ],
+    hidden=[
+        Case("4-D, four components", [{"X": _X4, "params": _params4}], kind="more dimensions and components"),
+        Case("a component of weight 0", [{"X": _X4, "params": _zero}], kind="a component of zero weight"),
+        Case(
+            "Old Faithful, Bishop's Fig. 9.8 start",
+            [
+                {
+                    "X": _faithful,
+                    "params": {
+                        "phi": np.array([0.5, 0.5]),
+                        "mu": np.array([[-1.5, 1.5], [1.5, -1.5]]),
+                        "Sigma": 0.1 * np.stack([np.eye(2)] * 2),
+                    },
+                }
+            ],
+            kind="real data, narrow components",
+        ),
+    ],
+    mistakes=[
+        Mistake(
+            "no_weights",
+            "E-step without the mixing weights",
+            "The posterior is proportional to phi_j N(x_i | mu_j, Sigma_j): add log phi_j to each component's "
+            "log-density before normalising (Bishop eq. 9.23).",
+            wrong=gmm_e_step__no_weights,
+            by_output=True,
+        ),
+    ],
+    alternatives=[gmm_e_step__loops],
+)
+
+
+# ---------------------------------------------------------------------------- gmm_m_step
 def judge_gmm_m_step(case, got, expected):
     _as_params(got[0], np.shape(case.calls[0]["X"])[1])
     compare({key: got[0][key] for key in expected[0]}, expected[0], "params")
 
 
+def gmm_m_step__unweighted_cov(X, Q):
+    X, Q = np.asarray(X, dtype=float), np.asarray(Q, dtype=float)
+    (n, d), nk = X.shape, Q.sum(axis=0)
+    mu = (Q.T @ X) / nk[:, None]
+    Sigma = np.stack([(X - m).T @ (X - m) / n + 1e-6 * np.eye(d) for m in mu])
+    return {"phi": nk / n, "mu": mu, "Sigma": Sigma}
+
+
+def gmm_m_step__loops(X, Q):
+    X, Q = np.asarray(X, dtype=float), np.asarray(Q, dtype=float)
+    n, d = X.shape
+    phi, mu, Sigma = [], [], []
+    for j in range(Q.shape[1]):
+        nk = 0.0
+        s = np.zeros(d)
+        for i in range(n):
+            nk += Q[i, j]
+            s += Q[i, j] * X[i]
+        m = s / nk
+        S = np.zeros((d, d))
+        for i in range(n):
+            S += Q[i, j] * np.outer(X[i] - m, X[i] - m)
+        phi.append(nk / n)
+        mu.append(m)
+        Sigma.append(S / nk + REG_COVAR * np.eye(d))
+    return {"phi": phi, "mu": mu, "Sigma": Sigma}
+
+
+gmm_m_step = Exercise(
+    "gmm_m_step",
+    points=2,
+    reference=reference.gmm_m_step,
+    judge=judge_gmm_m_step,
+    visible=[
+        Case(
+            "one-hot Q: two clusters of two points",
+            [{"X": np.array([[0.0, 0.0], [2.0, 0.0], [4.0, 4.0], [4.0, 6.0]]), "Q": np.repeat(np.eye(2), 2, axis=0)}],
+        ),
+        Case("soft Q, three components", [{"X": _pts, "Q": _dirichlet}]),
+        Case(
+            "3-D, two components",
+            [{"X": _cube, "Q": np.column_stack([np.linspace(0.1, 0.9, 12), np.linspace(0.9, 0.1, 12)])}],
+        ),
+    ],
+    hidden=[
+        Case("4-D, soft Q", [{"X": _X4, "Q": _Q4}], kind="more dimensions, a soft Q"),
+        Case("one component", [{"X": _faithful, "Q": np.ones((len(_faithful), 1))}], kind="a single component"),
+    ],
+    mistakes=[
+        Mistake(
+            "unweighted_cov",
+            "unweighted covariances",
+            "Weight each point's outer product by Q[i, j]: Sigma_j = sum_i Q_ij (x_i - mu_j)(x_i - mu_j)^T / N_j "
+            "(+ REG_COVAR on the diagonal).",
+            wrong=gmm_m_step__unweighted_cov,
+            by_output=True,
+        ),
+    ],
+    alternatives=[gmm_m_step__loops],
+)
+
+
+# ---------------------------------------------------------------------------- gmm_elbo
 def judge_gmm_elbo(case, got, expected):
     value = as_number(got[0], "the ELBO")
     Q = np.asarray(case.calls[0]["Q"])
@@ -226,6 +375,86 @@ def judge_gmm_elbo(case, got, expected):
         raise Failure(f"the ELBO should be {fmt(expected[0])}; got {fmt(value)}")
 
 
+def gmm_elbo__no_entropy(X, params, Q):
+    Q = np.asarray(Q, dtype=float)
+    with np.errstate(invalid="ignore"):  # 0 * log 0 where a weight is 0: masked
+        return float(np.sum(np.where(Q > 0, Q * _wrong_log_joint(X, params), 0.0)))
+
+
+def gmm_elbo__entropy_sign(X, params, Q):
+    Q = np.asarray(Q, dtype=float)
+    safe = np.where(Q > 0, Q, 1.0)
+    with np.errstate(invalid="ignore"):  # 0 * log 0 where a weight is 0: masked
+        return float(np.sum(np.where(Q > 0, Q * (_wrong_log_joint(X, params) + np.log(safe)), 0.0)))
+
+
+def gmm_elbo__zero_log_zero(X, params, Q):
+    Q = np.asarray(Q, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.sum(Q * (_wrong_log_joint(X, params) - np.log(Q))))  # 0 * -inf = nan
+
+
+def gmm_elbo__loops(X, params, Q):
+    total = 0.0
+    for row, q in zip(_log_joint_rows(np.asarray(X, dtype=float), params), np.asarray(Q, dtype=float).tolist()):
+        for log_joint, q_ij in zip(row, q):
+            if q_ij > 0:  # 0 log 0 = 0
+                total += q_ij * (log_joint - math.log(q_ij))
+    return total
+
+
+gmm_elbo = Exercise(
+    "gmm_elbo",
+    points=2,
+    reference=reference.gmm_elbo,
+    judge=judge_gmm_elbo,
+    visible=[
+        Case(
+            "Q from the E-step: the ELBO equals the log-likelihood",
+            [{"X": _pts, "params": _three, "Q": ReferenceOutput(gmm_e_step, {"X": _pts, "params": _three})}],
+        ),
+        Case("any other Q: below the log-likelihood", [{"X": _pts, "params": _three, "Q": _dirichlet}]),
+        Case("one-hot Q (0 log 0 = 0)", [{"X": _pts, "params": _three, "Q": _one_hot}]),
+    ],
+    hidden=[
+        Case("4-D, a soft Q", [{"X": _X4, "params": _params4, "Q": _Q4}], kind="more dimensions, a soft Q"),
+        Case(
+            "one-hot Q with a weight-0 component",
+            [{"X": _X4, "params": _zero, "Q": _one_hot_gap}],
+            kind="a one-hot Q and a component of zero weight",
+        ),
+    ],
+    mistakes=[
+        Mistake(
+            "no_entropy",
+            "the entropy term is missing",
+            "ELBO = sum_ij Q_ij [log phi_j + log N(x_i | mu_j, Sigma_j)] - sum_ij Q_ij log Q_ij: without the "
+            "entropy of Q it is only the expected complete-data log-likelihood, and it cannot touch log p(X).",
+            wrong=gmm_elbo__no_entropy,
+            by_output=True,
+        ),
+        Mistake(
+            "entropy_sign",
+            "the entropy term with its sign flipped",
+            "Subtract Q_ij log Q_ij (the entropy -sum Q log Q is positive): ELBO = sum_ij Q_ij [log phi_j + "
+            "log N(x_i | mu_j, Sigma_j) - log Q_ij].",
+            wrong=gmm_elbo__entropy_sign,
+            by_output=True,
+        ),
+        Mistake(
+            "zero_log_zero",
+            "0 log 0 gives NaN",
+            "Terms with Q_ij = 0 contribute 0 (0 log 0 = 0, and 0 times log phi_j = 0 even when phi_j = 0), but in "
+            "NumPy 0 * np.log(0) = 0 * -inf = nan: sum only over the entries with Q > 0 (for the entropy, "
+            "scipy.special.xlogy(Q, Q) does it).",
+            wrong=gmm_elbo__zero_log_zero,
+        ),
+    ],
+    alternatives=[gmm_elbo__loops],
+)
+
+
+# ---------------------------------------------------------------------------- general_em
 def judge_general_em(case, got, expected):
     call = case.calls[0]
     max_iters, tol = call.get("max_iters", 100), call.get("tol", 1e-6)
@@ -274,12 +503,78 @@ def judge_general_em(case, got, expected):
         raise Failure(f"Q must be the posterior of the last E-step (the one the last M-step used); got {describe(Q)}")
 
 
-EXERCISES = [
-    Exercise("gmm_initialize", 1, GMM_INITIALIZE_CASES, judge_gmm_initialize, random=True),
-    Exercise("gmm_e_step", 2, GMM_E_STEP_CASES, judge_gmm_e_step),
-    Exercise("gmm_m_step", 2, GMM_M_STEP_CASES, judge_gmm_m_step),
-    Exercise("gmm_elbo", 2, GMM_ELBO_CASES, judge_gmm_elbo),
-    Exercise("general_em", 3, GENERAL_EM_CASES, judge_general_em),
-]
-for _exercise in EXERCISES:
-    _exercise.mistakes = {k: m for k, m in MISTAKES.items() if m.exercise == _exercise.name}
+def general_em__ignores_tol(X, init_params, e_step, m_step, elbo, max_iters=100, tol=1e-6):
+    params, elbos = init_params, []
+    for _ in range(max_iters):
+        Q = e_step(X, params)
+        params = m_step(X, Q)
+        elbos.append(float(elbo(X, params, Q)))
+    return params, Q, elbos, len(elbos)
+
+
+def general_em__no_alternation(X, init_params, e_step, m_step, elbo, max_iters=100, tol=1e-6):
+    params, elbos = init_params, []
+    Q = e_step(X, params)
+    for _ in range(max_iters):
+        params = m_step(X, Q)
+        elbos.append(float(elbo(X, params, Q)))
+        if len(elbos) > 1 and elbos[-1] - elbos[-2] < tol:
+            break
+    return params, Q, elbos, len(elbos)
+
+
+def general_em__while_loop(X, init_params, e_step, m_step, elbo, max_iters=100, tol=1e-6):
+    params, Q, elbos = init_params, None, []
+    converged = False
+    while not converged and len(elbos) < max_iters:
+        Q = e_step(X, params)
+        params = m_step(X, Q)
+        elbos.append(float(elbo(X, params, Q)))
+        converged = len(elbos) >= 2 and elbos[-1] - elbos[-2] < tol
+    return params, Q, elbos, len(elbos)
+
+
+general_em = Exercise(
+    "general_em",
+    points=3,
+    reference=reference.general_em,
+    judge=judge_general_em,
+    visible=[
+        Case("an ELBO that levels off: stop at the first gain below tol", [_trace | {"X": _levels_off, "tol": 1e-6}]),
+        Case("max_iters=3 caps the iterations", [_trace | {"X": _levels_off, "max_iters": 3}]),
+        Case(
+            "tol=0 runs until max_iters while the ELBO still rises",
+            [_trace | {"X": np.linspace(-5.0, -4.0, 12), "tol": 0.0, "max_iters": 8}],
+        ),
+    ],
+    hidden=[
+        Case("max_iters=1", [_trace | {"X": np.array([-3.0, -2.0]), "max_iters": 1}], kind="a small max_iters"),
+        Case(
+            "a loose tol stops on the second iteration",
+            [_trace | {"X": np.array([-3.0, -2.5, -2.0, -1.0]), "tol": 1.0}],
+            kind="a loose tol",
+        ),
+        Case(
+            "the ELBO levels off late",
+            [_trace | {"X": -1.0 - np.exp(-np.arange(40.0)), "max_iters": 60}],
+            kind="slow convergence",
+        ),
+    ],
+    mistakes=[
+        Mistake(
+            "ignores_tol",
+            "tol ignored",
+            "After each iteration compare the new ELBO with the previous one and stop (break) when it gained "
+            "less than tol; max_iters is only the cap.",
+            wrong=general_em__ignores_tol,
+        ),
+        Mistake(
+            "no_alternation",
+            "the E-step runs only once",
+            "Each iteration is an E-step and then an M-step: Q = e_step(X, params) inside the loop, before "
+            "params = m_step(X, Q). With a fixed Q the M-step keeps solving the same problem.",
+            wrong=general_em__no_alternation,
+        ),
+    ],
+    alternatives=[general_em__while_loop],
+)

@@ -1,1 +1,0 @@
-"""Hidden cases, used when grading (instructor side; not in the student release)."""
