@@ -64,7 +64,9 @@ def main(argv=None):
     release = sub.add_parser("release", help="write the student bundle (no solutions, no hidden tests)")
     release.add_argument("out", help="output folder (new or empty)")
 
-    fixtures = sub.add_parser("fixtures", help="regenerate the visible-check fixtures from solutions/")
+    fixtures = sub.add_parser(
+        "fixtures", help="regenerate the visible-check fixtures and the notebooks' nbgrader metadata from the lessons"
+    )
     fixtures.add_argument("--check", action="store_true", help="exit 1 if the stored fixtures are stale")
 
     solve = sub.add_parser("solve", help="write the solved notebooks (stubs replaced by the reference)")
@@ -128,13 +130,20 @@ def main(argv=None):
         return 0
     if args.command == "fixtures":
         from autograde import fixtures as fx
+        from autograde.notebooks import NOTEBOOK_DIR, read, sync_metadata, with_metadata
 
         if args.check:
             bad = fx.stale()
-            print("\n".join(f"stale fixture {key}: {where}" for key, where in bad.items()) or "fixtures are up to date")
-            return 1 if bad else 0
+            lines = [f"stale fixture {key}: {where}" for key, where in bad.items()]
+            for key, filename in NOTEBOOKS.items():
+                nb = read(NOTEBOOK_DIR / filename)
+                if with_metadata(nb, key) != nb:
+                    lines.append(f"{filename}: its nbgrader metadata is not what the declarations say")
+            print("\n".join(lines) or "fixtures and notebook metadata are up to date")
+            return 1 if lines else 0
         fx.write_all()
-        print(f"wrote {fx.FIXTURES}")
+        written = sync_metadata()
+        print(f"wrote {fx.FIXTURES}" + "".join(f"; the nbgrader metadata of {p.name}" for p in written))
         return 0
     if args.command == "nbgrader":
         from autograde.nbgrader_course import build

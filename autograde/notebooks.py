@@ -105,6 +105,59 @@ def stubs(key):
     return {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in nb.cells if role(cell) == "solution"}
 
 
+# ------------------------------------------------------------------ nbgrader metadata from the declarations
+def _nbgrader(grade_id, solution=False, points=None):
+    meta = {"grade": points is not None, "grade_id": grade_id, "locked": not solution}
+    return (
+        meta
+        | ({"points": points} if points is not None else {})
+        | {
+            "schema_version": 3,
+            "solution": solution,
+            "task": False,
+        }
+    )
+
+
+def with_metadata(nb, key):
+    """A copy of the lesson's notebook nb with its nbgrader metadata derived from the declarations: `check(name)`
+    is a locked test cell with the exercise's points, the cell that defines a declared exercise's stub is its
+    solution cell (grade_id = the name), and every other cell without nbgrader metadata a locked cell of the
+    course (grade_id md_<n> or cell_<n>). The setup cell is tagged by hand."""
+    nb = nbformat.from_dict(nb)
+    declared = {ex.name: ex for ex in exercises(key)}
+    taken = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "grade_id" in c.metadata.get("nbgrader", {})}
+    for cell in nb.cells:
+        source = cell.source.strip()
+        called = re.fullmatch(r"check\((\w+)\)", source)
+        defined = re.match(r"def (\w+)\(", source) if cell.cell_type == "code" else None
+        if called and called[1] in declared:
+            cell.metadata["nbgrader"] = _nbgrader(f"check_{called[1]}", points=declared[called[1]].points)
+        elif defined and defined[1] in declared and "raise NotImplementedError()" in source:
+            cell.metadata["nbgrader"] = _nbgrader(defined[1], solution=True)
+        elif "nbgrader" not in cell.metadata:
+            prefix = "md" if cell.cell_type == "markdown" else "cell"
+            grade_id = next(
+                f"{prefix}_{n}" for n in range(1, len(nb.cells) + len(taken) + 2) if f"{prefix}_{n}" not in taken
+            )
+            taken.add(grade_id)
+            cell.metadata["nbgrader"] = _nbgrader(grade_id)
+    return nb
+
+
+def sync_metadata():
+    """Write the derived nbgrader metadata into every lesson notebook that lacks it; return the notebooks written."""
+    written = []
+    for key, filename in NOTEBOOKS.items():
+        path = NOTEBOOK_DIR / filename
+        nb = read(path)
+        synced = with_metadata(nb, key)
+        if synced != nb:
+            nbformat.write(synced, path)
+            written.append(path)
+    return written
+
+
 # ------------------------------------------------------------------ solved notebooks
 def _names_used(code):
     names = set(code.co_names)

@@ -230,7 +230,7 @@ def test_fixtures_check_judges_regenerated_fixtures_by_tolerance(tmp_path, monke
     monkeypatch.setattr(fixtures, "NOTEBOOKS", {"kmeans": NOTEBOOKS["kmeans"]})
     (tmp_path / "kmeans.json").write_text(fixtures.dump(close))
     assert main(["fixtures", "--check"]) == 0
-    assert capsys.readouterr().out == "fixtures are up to date\n"
+    assert capsys.readouterr().out == "fixtures and notebook metadata are up to date\n"
     (tmp_path / "kmeans.json").write_text(fixtures.dump(with_one_value_changed(stored, "array")))
     assert main(["fixtures", "--check"]) == 1
     assert capsys.readouterr().out.startswith("stale fixture kmeans: document/exercises/")

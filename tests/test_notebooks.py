@@ -10,7 +10,7 @@ from nbclient import NotebookClient
 
 from autograde import fixtures
 from autograde.lessons import NOTEBOOKS, exercises
-from autograde.notebooks import NOTEBOOK_DIR, role, solve
+from autograde.notebooks import NOTEBOOK_DIR, role, solve, with_metadata
 
 LESSONS = sorted(NOTEBOOKS)
 
@@ -117,3 +117,27 @@ def test_student_notebook_checks_ask_for_an_implementation(key):
     for cell in (c for c in nb.cells if role(c) == "check"):
         out = text_of(cell)
         assert "AssertionError" in out and "not implemented yet" in out, out[-500:]
+
+
+@pytest.mark.parametrize("key", LESSONS)
+def test_the_notebooks_nbgrader_metadata_is_derived_from_the_declarations(key):
+    nb = student(key)
+    assert with_metadata(nb, key) == nb, "run `make fixtures` to write the declared metadata"
+
+
+def test_new_cells_get_their_metadata_and_check_cells_the_declared_points():
+    nb = student("kmeans")
+    stub = next(c for c in nb.cells if role(c) == "solution" and c.metadata.nbgrader.grade_id == "update_centroids")
+    check_cell = next(c for c in nb.cells if c.source.strip() == "check(update_centroids)")
+    text = next(c for c in nb.cells if c.cell_type == "markdown")
+    for cell in (stub, text):
+        del cell.metadata["nbgrader"]
+    check_cell.metadata.nbgrader.points = 99
+    derived = with_metadata(nb, "kmeans")
+    by_id = {c.metadata.nbgrader.grade_id: c for c in derived.cells}
+    assert (
+        by_id["update_centroids"].metadata.nbgrader.solution and not by_id["update_centroids"].metadata.nbgrader.locked
+    )
+    assert by_id["check_update_centroids"].metadata.nbgrader.points == 2
+    ids = [c.metadata.nbgrader.grade_id for c in derived.cells]
+    assert len(ids) == len(set(ids)) and "md_1" in ids
