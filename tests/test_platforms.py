@@ -111,7 +111,7 @@ def test_run_autograder_grades_the_submission_into_results_json(autograder, tmp_
     assert scores == {name: (points if name.startswith("01_") else 0) for name, points in POINTS.items()}
     stub = next(t for t in results["tests"] if t["name"] == "02_em_1d.ipynb: e_step_1d")
     assert stub["status"] == "failed" and "not implemented" in stub["output"]
-    assert results["score"] == 10 and "Feedback for" in results["output"]
+    assert results["score"] == sum(ex.points for ex in exercises("kmeans")) and "Feedback for" in results["output"]
 
 
 def test_run_autograder_without_a_course_notebook_gives_zero_and_says_what_to_upload(autograder, tmp_path):
