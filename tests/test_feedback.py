@@ -71,13 +71,13 @@ def numbers_in(value):
 
 def hidden_numbers(key):
     """The numbers of the hidden cases of the lesson's HIDDEN_ONLY exercise, written as feedback writes them
-    (judge.fmt), but for 0 to the lesson's points, which scores use: inputs, expected outputs, the mistake's outputs."""
+    (judge.fmt), but for 0 to the course's points, which scores use: inputs, expected outputs, the mistake's outputs."""
     ex = exercise(key, HIDDEN_ONLY[key][0])
     found = set()
     for case, expected, mistakes in fixtures.expected_outputs(ex, ex.hidden):
         found |= {f"{float(n):.6g}" for n in numbers_in([case.calls, expected, mistakes])}
-    points = sum(e.points for e in exercises(key))
-    return found - {str(n) for n in range(max(10, points) + 1)}
+    points = sum(e.points for lesson in NOTEBOOKS for e in exercises(lesson))  # a student's total at most
+    return found - {str(n) for n in range(points + 1)}
 
 
 def leaks(text, key):
