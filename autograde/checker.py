@@ -1,17 +1,33 @@
 """check(fn): the locked check cell of every exercise, run in the student's own notebook."""
 
 import os
+import sys
 
 from autograde import fixtures
 from autograde.judge import CallError, Failure, explain, judge_case
 from autograde.lessons import find_exercise
 
 
+class CheckFailed(AssertionError):
+    """A failed check. Where it is raised (nbgrader, scripts, tests) IPython shows its message alone, no
+    traceback through the checker: it renders an exception by its _render_traceback_."""
+
+    def _render_traceback_(self):
+        return str(self).splitlines()
+
+
+def _in_notebook():
+    """True in a Jupyter kernel that a student runs (not under nbgrader, which sets NBGRADER_EXECUTION)."""
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    return type(shell).__name__ == "ZMQInteractiveShell" and not os.environ.get("NBGRADER_EXECUTION")
+
+
 def check(fn):
     """Run the visible cases of the exercise that fn implements and report in one line.
 
-    Raises AssertionError with a diagnosis (the case, what was expected against what came back,
-    and the catalogued mistake with a hint when the output matches one).
+    In a student's notebook a failure is shown (the case, what was expected against what came back, and the
+    catalogued mistake with a hint when the output matches one) and the notebook goes on under Run All;
+    elsewhere (nbgrader, `autograde check`, scripts) it raises CheckFailed, an AssertionError.
     """
     name = getattr(fn, "__name__", None)
     if not callable(fn) or name is None:
@@ -19,7 +35,7 @@ def check(fn):
     try:
         key, exercise = find_exercise(name)
     except KeyError as exc:
-        raise AssertionError(f"✘ {exc.args[0]}. Keep the function's name as given in the exercise.") from None
+        return _fail(f"✘ {exc.args[0]}. Keep the function's name as given in the exercise.")
     if os.environ.get("NBGRADER_EXECUTION") == "autograde":
         try:  # on the instructor's side, nbgrader's verdict comes from the isolated grader
             from autograde.nbgrader_course import grade_here
@@ -27,17 +43,41 @@ def check(fn):
             pass
         else:
             return grade_here(key, name)
-    cases = fixtures.load(key, name)
+    verdict = verdict_of(fn, key, exercise)
+    if verdict is not None:
+        return _fail(verdict)
+    print(f"✔ {name}: all {len(exercise.visible)} visible cases pass.")
+
+
+def _fail(message):
+    if _in_notebook():
+        print(message, file=sys.stderr)
+        return None
+    raise CheckFailed(message)
+
+
+def verdict_of(fn, key, exercise):
+    """None if fn passes the exercise's visible cases, else what the check says. A composite exercise is judged
+    only once the helpers it calls pass their own checks, so that a mistake is reported at its function."""
+    helpers = getattr(fn, "__globals__", {})
+    for helper in exercise.uses:
+        own = helpers.get(helper.name)
+        if callable(own) and verdict_of(own, key, helper) is not None:
+            return (
+                f"✘ {exercise.name}: not checked yet: it calls {helper.name}, which does not pass its own check. "
+                f"Fix {helper.name} first (check({helper.name}) says what is wrong), then run this check again."
+            )
+    cases = fixtures.load(key, exercise.name)
     for index, (case, expected, mistake_outputs) in enumerate(cases):
         got = fixtures.run_calls(fn, case)
         error = next((out for out in got if isinstance(out, CallError)), None)
         if error is not None and error.type_name == "NotImplementedError":
-            raise AssertionError(
-                f"✘ {name}: not implemented yet. Replace `raise NotImplementedError()` with your code, "
+            return (
+                f"✘ {exercise.name}: not implemented yet. Replace `raise NotImplementedError()` with your code, "
                 "run that cell, then run this check again."
-            ) from None
+            )
         try:
             judge_case(exercise, case, got, expected, mistake_outputs)
         except Failure as failure:
-            raise AssertionError(explain(exercise, index, len(cases), case, failure)) from None
-    print(f"✔ {name}: all {len(cases)} visible cases pass.")
+            return explain(exercise, index, len(cases), case, failure)
+    return None

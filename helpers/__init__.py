@@ -4,6 +4,7 @@
 "False": heavy notebook cells read it to run small under tests and grading.
 """
 
+from helpers.cells import DemoStopped, try_it
 from helpers.data import DATA_DIR, load_faithful, load_mnist_5k
 from helpers.em1d import EMState, Mixture1DArtists, em_1d_history, em_1d_stepper, plot_mixture_1d
 from helpers.general_em import (
@@ -47,6 +48,7 @@ __all__ = [
     "FAST",
     "BoundState",
     "ClusterArtists",
+    "DemoStopped",
     "EMState",
     "FigureImage",
     "GMMState",
@@ -87,4 +89,5 @@ __all__ = [
     "plot_vae_history",
     "responsibility_colors",
     "show_quantized",
+    "try_it",
 ]

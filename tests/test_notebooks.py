@@ -10,7 +10,7 @@ from nbclient import NotebookClient
 
 from autograde import fixtures
 from autograde.lessons import NOTEBOOKS, exercises
-from autograde.notebooks import NOTEBOOK_DIR, role, solve, with_metadata
+from autograde.notebooks import NOTEBOOK_DIR, function_source, role, solve, with_metadata
 
 LESSONS = sorted(NOTEBOOKS)
 
@@ -97,26 +97,47 @@ def test_fixtures_are_in_step_with_solutions():
     assert fixtures.stale() == {}, "run `make fixtures` (python -m autograde fixtures) and commit the result"
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("key", LESSONS)
-def test_solved_notebook_runs_and_every_check_passes(key):
-    nb = execute(solve(student(key), key))
-    checks = [c for c in nb.cells if role(c) == "check"]
-    for cell in checks:
-        name = cell.metadata.nbgrader.grade_id.removeprefix("check_")
-        assert f"✔ {name}: all" in text_of(cell)
+# the mistake each lesson runs with in the "mistake" state: early in the lesson, so that the demos after it see it
+MISTAKE_STATE = {
+    "kmeans": ("assign_clusters", "argmax"),
+    "em_1d": ("e_step_1d", "variance_as_scale"),
+    "gmm": ("m_step", "cov_over_n"),
+    "general_em": ("gmm_e_step", "no_weights"),
+    "vae": ("kl_divergence", "kl_sign"),
+}
+
+
+def in_state(key, state):
+    """The lesson's notebook as a student has it: "stub" (as handed out), "mistake" (solved but for the lesson's
+    MISTAKE_STATE) or "solved"."""
+    if state == "stub":
+        return student(key)
+    if state == "solved":
+        return solve(student(key), key)
+    name, mid = MISTAKE_STATE[key]
+    wrong = next(ex for ex in exercises(key) if ex.name == name).mistakes[mid].wrong
+    return solve(student(key), key, {name: function_source(wrong, name)})
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("state", ["stub", "mistake", "solved"])
 @pytest.mark.parametrize("key", LESSONS)
-def test_student_notebook_checks_ask_for_an_implementation(key):
-    nb = student(key)
-    # run only what a student runs before writing any code: setup, stubs and checks
-    nb.cells = [c for c in nb.cells if role(c) in ("setup", "solution", "check")]
-    nb = execute(nb, allow_errors=True)
+def test_every_notebook_runs_top_to_bottom(key, state):
+    """Run All, as a student's JupyterLab runs it: no cell raises (a kernel stops at the first error), the last
+    cell runs, and each check cell says what it found in a line or a box."""
+    nb = execute(in_state(key, state))
+    assert nb.cells[-1].cell_type == "markdown" or nb.cells[-1].execution_count is not None
+    assert all(c.execution_count is not None for c in nb.cells if c.cell_type == "code"), "a cell did not run"
     for cell in (c for c in nb.cells if role(c) == "check"):
-        out = text_of(cell)
-        assert "AssertionError" in out and "not implemented yet" in out, out[-500:]
+        name, out = cell.metadata.nbgrader.grade_id.removeprefix("check_"), text_of(cell)
+        assert "Traceback" not in out and "autograde/" not in out, out
+        if state == "stub":
+            assert f"✘ {name}: not implemented yet" in out, out
+        elif state == "solved" or name != MISTAKE_STATE[key][0]:
+            assert f"✔ {name}: all" in out or "not checked yet: it calls" in out, out
+        else:
+            ex = next(e for e in exercises(key) if e.name == name)
+            assert f"Mistake: {ex.mistakes[MISTAKE_STATE[key][1]].title}." in out, out
 
 
 @pytest.mark.parametrize("key", LESSONS)
