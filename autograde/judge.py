@@ -227,7 +227,12 @@ def compare_number(got, expected, what, rtol=1e-5):
 
 
 def compare(got, expected, what="the result", rtol=1e-5):
-    """Generic comparison by the expected value's structure (tuples element by element)."""
+    """Generic comparison by the expected value's structure (tuples element by element). what names the value in
+    messages; for a tuple it may be the names of its elements, in the lesson's symbols: ("phi", "mu", "Sigma")."""
+    if isinstance(expected, tuple) and isinstance(what, tuple):
+        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+            raise Failure(f"the result must be a tuple ({', '.join(what)}); got {describe(got)}")
+        return tuple(compare(g, e, name, rtol) for g, e, name in zip(got, expected, what))
     if isinstance(expected, tuple):
         if not isinstance(got, (tuple, list)):
             raise Failure(f"{what} must be a tuple of {len(expected)} values; got {describe(got)}")

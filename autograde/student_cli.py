@@ -9,7 +9,9 @@ import argparse
 import contextlib
 import io
 import os
+import re
 import sys
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -49,30 +51,54 @@ class _NoIPython:
         return lambda *args, **kwargs: None
 
 
+def _first_line(exc):
+    """What an exception says, in one line."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+
+
+def _check_verdict(source, exc, namespace):
+    """The one verdict of a check cell that raised exc."""
+    if isinstance(exc, AssertionError) and str(exc).strip():  # CheckFailed: the check's own message
+        return str(exc).rstrip()
+    call = re.fullmatch(r"check\((\w+)\)", source.strip())
+    if call and isinstance(exc, NameError) and call[1] not in namespace:
+        return (
+            f"✘ {call[1]}: not defined. Run its cell without errors (keep the function's name as given), "
+            "then run this check again."
+        )
+    return f"✘ {source.strip()}: {_first_line(exc)}"
+
+
 def check_notebook(nb):
-    """Run the cells of nb that the grader runs, then each check cell, printing the verdicts; the number that failed."""
+    """Run the cells of nb that the grader runs, then each check cell, printing one verdict per check (no
+    traceback; what the cells print and warn is left out); the number of checks that failed."""
     from IPython.core.inputtransformer2 import TransformerManager
 
     transform = TransformerManager().transform_cell
     namespace = {"__name__": "__main__", "get_ipython": _NoIPython}
-    failed = 0
+    failed = checks = 0
     for index, cell in enumerate(nb.cells):
         kind = role(cell)
-        if kind in RUN_ROLES:
+        if kind not in (*RUN_ROLES, "check"):
+            continue
+        quiet = io.StringIO()
+        with warnings.catch_warnings(), contextlib.redirect_stderr(quiet):
+            warnings.simplefilter("ignore")
             try:
-                with contextlib.redirect_stdout(io.StringIO()):  # what the cells print is not a verdict
-                    exec(compile(transform(cell.source), f"<cell {index}>", "exec"), namespace)
-            except Exception as exc:
-                print(f"  {cell_label(cell.source, cell.get('execution_count'))} raised {type(exc).__name__}: {exc}")
-        elif kind == "check":
-            try:
-                exec(compile(cell.source, f"<cell {index}>", "exec"), namespace)
-            except AssertionError as exc:
-                failed += 1
-                print(exc)
-            except Exception as exc:
-                failed += 1
-                print(f"✘ {cell.source.strip()}: {type(exc).__name__}: {exc}")
+                if kind == "check":
+                    checks += 1
+                    exec(compile(cell.source, f"<cell {index}>", "exec"), namespace)  # prints ✔ when it passes
+                else:
+                    with contextlib.redirect_stdout(quiet):  # what the cells print is not a verdict
+                        exec(compile(transform(cell.source), f"<cell {index}>", "exec"), namespace)
+            except (Exception, SystemExit) as exc:
+                if kind == "check":
+                    failed += 1
+                    print(_check_verdict(cell.source, exc, namespace))
+                else:
+                    print(f"  {cell_label(cell.source, cell.get('execution_count'))} raised {_first_line(exc)}")
+    print(f"  {checks - failed} of {checks} checks pass")
     return failed
 
 

@@ -405,10 +405,12 @@ def judge_em_1d(case, got, expected):
         raise Failure(f"em_1d must return a tuple (means, sigmas, weights, logliks); got {describe(got[0])}")
     params = _triple(got[0][:3], len(exp_means), "em_1d")
     logliks = as_array(got[0][3], "logliks")
-    if logliks.ndim != 1 or logliks.size < 2:
+    if logliks.ndim != 1:
+        raise Failure(f"logliks must be a flat list of numbers; got an array of shape {logliks.shape}")
+    if logliks.size < 2:
         raise Failure(
-            "logliks must be a list: the log-likelihood of the starting parameters, then one after every iteration; "
-            f"got shape {logliks.shape}"
+            f"logliks holds {logliks.size} value(s): it needs the log-likelihood of the starting parameters, then "
+            "one after every iteration"
         )
     if not np.isclose(logliks[0], exp_logliks[0], rtol=1e-6):
         raise Failure(

@@ -64,7 +64,6 @@ _params4 = {
 }
 _zero = {"phi": np.array([0.7, 0.0, 0.3]), "mu": _params4["mu"][:3], "Sigma": _params4["Sigma"][:3]}
 _Q4 = np.random.default_rng(27187).dirichlet(np.full(4, 0.3), size=150)
-_one_hot_gap = np.eye(3)[np.where(np.arange(150) % 2, 0, 2)]  # component 1 holds no point
 _faithful = _standardised(load_faithful())
 
 
@@ -120,6 +119,26 @@ def judge_gmm_initialize(case, got, expected):
             )
         if not np.isfinite(mu).all() or not np.isfinite(Sigma).all():
             raise Failure('params["mu"] and params["Sigma"] must be finite')
+        if not np.allclose(phi, 1 / k, rtol=1e-6):  # the lesson's start: equal weights, data points, data covariance
+            raise Failure(
+                f"the starting weights phi should all be 1/k = {fmt(1 / k)}; got {fmt(phi)}", "init_weights_not_equal"
+            )
+        is_row = np.all(np.isclose(mu[:, None, :], X[None, :, :], rtol=1e-6, atol=1e-9), axis=2).any(axis=1)
+        if not is_row.all():
+            j = int(np.argmin(is_row))
+            raise Failure(f"the starting mean mu[{j}] = {fmt(mu[j])} is not a point of X", "init_means_not_points")
+        d = X.shape[1]
+        data_cov = (
+            [np.cov(X.T, bias=bias).reshape(d, d) for bias in (True, False)] if len(X) > 1 else [np.zeros((d, d))]
+        )
+        scale = max(1.0, float(np.abs(data_cov[0]).max()))
+        for j, S in enumerate(Sigma):
+            if not any(np.allclose(S, c, rtol=1e-4, atol=1e-4 * scale) for c in data_cov):
+                raise Failure(
+                    f"the starting covariance Sigma[{j}] = {fmt(S)} should be the covariance of the data, "
+                    f"{fmt(data_cov[0])} (plus REG_COVAR on its diagonal)",
+                    "init_cov_not_data",
+                )
         if len(np.unique(np.round(mu, 12), axis=0)) < k:
             raise Failure(f"two starting means are equal ({fmt(mu)}): equal components stay equal under EM")
         for j, S in enumerate(Sigma):
@@ -143,6 +162,19 @@ def _wrong_initialize(X, k, rng, random=True, normalised=True):
     mu = X[rng.choice(len(X), size=k, replace=False)] if random else X[:k]
     Sigma = np.repeat((np.cov(X.T, bias=True).reshape(d, d) + 1e-6 * np.eye(d))[None], k, axis=0)
     return {"phi": np.full(k, 1 / k) if normalised else np.ones(k), "mu": mu.copy(), "Sigma": Sigma}
+
+
+def gmm_initialize__init_weights_not_equal(X, k, rng):
+    return _wrong_initialize(X, k, rng) | {"phi": rng.dirichlet(np.ones(k))}
+
+
+def gmm_initialize__init_means_not_points(X, k, rng):
+    X = np.asarray(X, dtype=float)
+    return _wrong_initialize(X, k, rng) | {"mu": rng.normal(X.mean(axis=0), X.std(axis=0), size=(k, X.shape[1]))}
+
+
+def gmm_initialize__init_cov_not_data(X, k, rng):
+    return _wrong_initialize(X, k, rng) | {"Sigma": np.repeat(np.eye(np.shape(X)[1])[None], k, axis=0)}
 
 
 def gmm_initialize__init_not_random(X, k, rng):
@@ -216,6 +248,27 @@ gmm_initialize = Exercise(
             "weights that do not sum to 1",
             'The mixing weights are probabilities: "phi" = np.full(k, 1 / k), not ones.',
             wrong=gmm_initialize__init_weights_not_normalised,
+        ),
+        Mistake(
+            "init_weights_not_equal",
+            "unequal starting weights",
+            'Start from equal weights, "phi" = np.full(k, 1 / k): the data, not the start, should tell the components '
+            "apart.",
+            wrong=gmm_initialize__init_weights_not_equal,
+        ),
+        Mistake(
+            "init_means_not_points",
+            "starting means that are not data points",
+            "Start the means at k distinct points of X, X[rng.choice(n, size=k, replace=False)], so that every "
+            "component starts where there are data.",
+            wrong=gmm_initialize__init_means_not_points,
+        ),
+        Mistake(
+            "init_cov_not_data",
+            "starting covariances that are not the data's",
+            "Start every Sigma_j at the covariance of the data, np.cov(X.T, bias=True) + REG_COVAR * I: a fixed "
+            "identity ignores the data's scale (far too narrow or too wide).",
+            wrong=gmm_initialize__init_cov_not_data,
         ),
     ],
     alternatives=[gmm_initialize__permutation],
@@ -418,10 +471,10 @@ gmm_elbo = Exercise(
     ],
     hidden=[
         Case("4-D, a soft Q", [{"X": _X4, "params": _params4, "Q": _Q4}], kind="more dimensions, a soft Q"),
-        Case(
-            "one-hot Q with a weight-0 component",
-            [{"X": _X4, "params": _zero, "Q": _one_hot_gap}],
-            kind="a one-hot Q and a component of zero weight",
+        Case(  # no component of weight 0: Q_ij log phi_j with phi_j = 0 is an edge the lesson does not teach
+            "one-hot Q, two components hold no point",
+            [{"X": _X4, "params": _params4, "Q": np.eye(4)[np.where(np.arange(150) % 2, 0, 3)]}],
+            kind="a one-hot Q with components that hold no point",
         ),
     ],
     mistakes=[
@@ -523,6 +576,17 @@ def general_em__no_alternation(X, init_params, e_step, m_step, elbo, max_iters=1
     return params, Q, elbos, len(elbos)
 
 
+def general_em__never_updates(X, init_params, e_step, m_step, elbo, max_iters=100, tol=1e-6):
+    params, elbos = init_params, []
+    for _ in range(max_iters):
+        Q = e_step(X, params)
+        new_params = m_step(X, Q)  # noqa: F841 (computed, then never used: the mistake itself)
+        elbos.append(float(elbo(X, params, Q)))
+        if len(elbos) > 1 and elbos[-1] - elbos[-2] < tol:
+            break
+    return params, Q, elbos, len(elbos)
+
+
 def general_em__while_loop(X, init_params, e_step, m_step, elbo, max_iters=100, tol=1e-6):
     params, Q, elbos = init_params, None, []
     converged = False
@@ -574,6 +638,14 @@ general_em = Exercise(
             "Each iteration is an E-step and then an M-step: Q = e_step(X, params) inside the loop, before "
             "params = m_step(X, Q). With a fixed Q the M-step keeps solving the same problem.",
             wrong=general_em__no_alternation,
+        ),
+        Mistake(
+            "never_updates",
+            "the parameters are never updated",
+            "Each iteration's M-step returns new parameters: assign them (params = m_step(X, Q)) so that the next "
+            "E-step and the ELBO use them.",
+            wrong=general_em__never_updates,
+            by_output=True,
         ),
     ],
     alternatives=[general_em__while_loop],

@@ -184,6 +184,11 @@ def e_step__prob_space(X, phi, mu, Sigma):
         return p / p.sum(axis=1, keepdims=True)
 
 
+def e_step__no_weights(X, phi, mu, Sigma):
+    log_prob = _wrong_log_joint(X, np.ones(len(phi)), mu, Sigma)  # log N(x_i | mu_j, Sigma_j) alone
+    return np.exp(log_prob - logsumexp(log_prob, axis=1, keepdims=True))
+
+
 def e_step__wrong_axis(X, phi, mu, Sigma):
     log_prob = _wrong_log_joint(X, phi, mu, Sigma)
     return np.exp(log_prob - logsumexp(log_prob, axis=0, keepdims=True))
@@ -257,6 +262,14 @@ e_step = Exercise(
             wrong=e_step__prob_space,
         ),
         Mistake(
+            "no_weights",
+            "the mixing weights are missing",
+            "The responsibility is proportional to phi_j N(x_i | mu_j, Sigma_j): add log phi_j to each component's "
+            "log-density before normalising.",
+            wrong=e_step__no_weights,
+            by_output=True,
+        ),
+        Mistake(
             "wrong_axis",
             "normalised over the wrong axis",
             "Each point's responsibilities sum to 1: normalise over the components (axis=1), not over the points.",
@@ -270,7 +283,7 @@ e_step = Exercise(
 
 # ---------------------------------------------------------------------------- m_step
 def judge_m_step(case, got, expected):
-    compare(got[0], expected[0], "(phi, mu, Sigma)")
+    compare(got[0], expected[0], ("phi", "mu", "Sigma"))
 
 
 def _wrong_m_step(X, w, mean_norm="nk", cov_norm="nk", weighted=True, centred=True, phi_norm=True):
@@ -282,7 +295,7 @@ def _wrong_m_step(X, w, mean_norm="nk", cov_norm="nk", weighted=True, centred=Tr
     for j in range(len(nk)):
         diff = X - mu[j] if centred else X
         weights = w[:, j] if weighted else np.ones(n)
-        Sigma[j] = (weights[:, None] * diff).T @ diff / (nk[j] if cov_norm == "nk" else n)
+        Sigma[j] = (weights[:, None] * diff).T @ diff / {"nk": nk[j], "n": n, "nk-1": nk[j] - 1}[cov_norm]
     return (nk / n if phi_norm else nk), mu, Sigma
 
 
@@ -300,6 +313,10 @@ def m_step__mean_over_n(X, w):
 
 def m_step__cov_over_n(X, w):
     return _wrong_m_step(X, w, cov_norm="n")
+
+
+def m_step__cov_over_nk_minus_1(X, w):
+    return _wrong_m_step(X, w, cov_norm="nk-1")
 
 
 def m_step__phi_counts(X, w):
@@ -375,6 +392,14 @@ m_step = Exercise(
             "Sigma_j is a weighted average of outer products: "
             "divide by N_j = sum_i w[i, j], not by the number of points.",
             wrong=m_step__cov_over_n,
+            by_output=True,
+        ),
+        Mistake(
+            "cov_over_nk_minus_1",
+            "covariance divided by N_k - 1",
+            "The M-step's Sigma_j is the maximum-likelihood estimate: divide the weighted outer products by N_j, "
+            "not N_j - 1 (the unbiased sample covariance is not what maximises the likelihood).",
+            wrong=m_step__cov_over_nk_minus_1,
             by_output=True,
         ),
         Mistake(
@@ -476,9 +501,11 @@ def judge_em_mog(case, got, expected):
         raise Failure("em_mog must return a tuple (phi, mu, Sigma, w, logliks, elbos)")
     phi, mu, Sigma, w, logliks, elbos = got[0]
     logliks = as_array(logliks, "logliks")
-    if logliks.ndim != 1 or logliks.size < 2:
+    if logliks.ndim != 1:
+        raise Failure(f"logliks must be a flat list of numbers; got an array of shape {logliks.shape}")
+    if logliks.size < 2:
         raise Failure(
-            f"logliks must be a list: the log-likelihood of init, then one per iteration; got shape {logliks.shape}"
+            f"logliks holds {logliks.size} value(s): it needs the log-likelihood of init, then one per iteration"
         )
     exp_logliks = np.asarray(exp_logliks, dtype=float)
     if not close(logliks[0], exp_logliks[0]) and close(logliks[0], exp_logliks[1]):

@@ -270,6 +270,13 @@ def update_centroids__empty_reseeded(X, labels, centroids):
     return np.array([X[labels == j].mean(axis=0) if np.any(labels == j) else X[j] for j in range(len(centroids))])
 
 
+def update_centroids__wrong_axis(X, labels, centroids):
+    X, labels = np.asarray(X, dtype=float), np.asarray(labels)
+    return np.array(
+        [X[labels == j].mean(axis=1) if np.any(labels == j) else centroids[j] for j in range(len(centroids))]
+    )
+
+
 def update_centroids__float32_loops(X, labels, centroids):
     out = np.array(centroids, dtype=np.float32)
     for j in range(len(centroids)):
@@ -334,6 +341,14 @@ update_centroids = Exercise(
             "an empty cluster is moved",
             "Leave an empty cluster's centroid where it was (centroids[j]); do not re-seed it.",
             wrong=update_centroids__empty_reseeded,
+        ),
+        Mistake(
+            "wrong_axis",
+            "the mean over the wrong axis",
+            "A centroid is the mean of its points, one value per coordinate: X[labels == j].mean(axis=0) (over the "
+            "points), not axis=1 (over the coordinates of each point).",
+            wrong=update_centroids__wrong_axis,
+            by_output=True,
         ),
     ],
     alternatives=[update_centroids__float32_loops],
@@ -426,8 +441,10 @@ def judge_kmeans(case, got, expected):
     if abs(n_iters - exp_iters) > 1:
         raise Failure(f"n_iters should be {exp_iters} (one more or less is accepted); got {n_iters}")
     history = as_array(history, "distortion_history")
-    if history.ndim != 1 or not 1 <= history.size <= n_iters + 1:
-        raise Failure(f"distortion_history must be a list with one J per iteration; got shape {history.shape}")
+    if history.ndim != 1:
+        raise Failure(f"distortion_history must be a flat list of numbers; got an array of shape {history.shape}")
+    if not 1 <= history.size <= n_iters + 1:
+        raise Failure(f"distortion_history holds {history.size} values for n_iters = {n_iters}: one J per iteration")
     rises = np.flatnonzero(np.diff(history) > 1e-9 * max(1.0, float(np.max(np.abs(history)))))
     if len(rises):
         i = rises[0]

@@ -213,6 +213,11 @@ def kl_divergence__kl_sum_batch(mu, logvar):
     return _kl_terms(mu, logvar).sum()
 
 
+def kl_divergence__variance_as_logvar(mu, logvar):
+    var = logvar  # logvar read as the variance itself
+    return (-0.5 * (1 + torch.log(var.abs()) - mu.pow(2) - var)).sum(dim=1)
+
+
 def kl_divergence__halved_sum(mu, logvar):
     var = torch.exp(logvar)
     return (mu * mu + var - 1 - logvar).sum(dim=-1) / 2
@@ -276,6 +281,13 @@ kl_divergence = Exercise(
             wrong=kl_divergence__kl_sum_batch,
             by_output=True,
         ),
+        Mistake(
+            "variance_as_logvar",
+            "the log-variance used as the variance",
+            "The encoder returns logvar = log sigma^2: the variance is exp(logvar), and log sigma^2 is logvar itself.",
+            wrong=kl_divergence__variance_as_logvar,
+            by_output=True,
+        ),
     ],
     alternatives=[kl_divergence__halved_sum],
 )
@@ -316,6 +328,12 @@ def vae_loss__loss_summed(x_logits, x, mu, logvar):
     return torch.sum(_bce(x_logits, x) + kl_divergence(mu, logvar))
 
 
+def vae_loss__sigmoid_then_bce(x_logits, x, mu, logvar):
+    return torch.mean(
+        F.binary_cross_entropy(torch.sigmoid(x_logits), x, reduction="none").sum(dim=1) + kl_divergence(mu, logvar)
+    )
+
+
 def vae_loss__logsigmoid(x_logits, x, mu, logvar):
     # log p(x | z) by hand: x log sigmoid(l) + (1 - x) log sigmoid(-l), each term stable for large |l|
     log_px = x * F.logsigmoid(x_logits) + (1 - x) * F.logsigmoid(-x_logits)
@@ -333,6 +351,17 @@ vae_loss = Exercise(
         Case("a batch of 3 images of 6 pixels", [_batch(3, 6, 2, seed=5005)]),
         Case("binary images of 20 pixels, batch of 8", [_batch(8, 20, 4, seed=5006, binary=True)]),
         Case("a batch of 2 images of 784 pixels", [_batch(2, 784, 20, seed=5007)]),
+        Case(  # sigmoid(25) is 1 in float32: log(1 - sigmoid(25)) is -inf, the BCE from logits is 25
+            "confident logits, some of them wrong",
+            [
+                {
+                    "x_logits": TensorArg(np.array([[25.0, -25.0, 25.0, -25.0], [25.0, 25.0, -25.0, -25.0]])),
+                    "x": TensorArg(np.array([[1.0, 0.0, 0.0, 1.0], [1.0, 1.0, 0.0, 0.0]])),
+                    "mu": TensorArg(np.array([[0.5, -0.5], [0.0, 1.0]])),
+                    "logvar": TensorArg(np.array([[0.2, -0.3], [0.0, 0.4]])),
+                }
+            ],
+        ),
     ],
     hidden=[
         Case(
@@ -396,6 +425,14 @@ vae_loss = Exercise(
             "loss summed over the batch",
             "Average over the batch: torch.mean of the per-image losses (the loss must not grow with the batch size).",
             wrong=vae_loss__loss_summed,
+            by_output=True,
+        ),
+        Mistake(
+            "sigmoid_then_bce",
+            "sigmoid, then the binary cross-entropy",
+            "A confident logit (|l| > 17 in float32) makes sigmoid(l) exactly 0 or 1 and its log -inf: compute the BCE "
+            "from the logits, F.binary_cross_entropy_with_logits, which is exact for any l.",
+            wrong=vae_loss__sigmoid_then_bce,
             by_output=True,
         ),
     ],
