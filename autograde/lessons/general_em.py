@@ -289,13 +289,17 @@ def judge_gmm_e_step(case, got, expected):
     sums = Q.sum(axis=1)
     wrong = np.flatnonzero(np.abs(sums - 1) > 1e-5)
     if len(wrong):
-        raise Failure(f"rows of Q must sum to 1; row {wrong[0]} sums to {fmt(sums[wrong[0]])}")
+        raise Failure(f"rows of Q must sum to 1; row {wrong[0]} sums to {fmt(sums[wrong[0]])}", "unnormalised")
     compare_array(Q, expected[0], "Q")
 
 
 def gmm_e_step__no_weights(X, params):
     log_prob = _wrong_log_joint(X, params, weights=False)
     return np.exp(log_prob - logsumexp(log_prob, axis=1, keepdims=True))
+
+
+def gmm_e_step__unnormalised(X, params):
+    return np.exp(_wrong_log_joint(X, params))  # phi_j N(x_i | mu_j, Sigma_j), each row not divided by its sum
 
 
 def gmm_e_step__loops(X, params):
@@ -345,6 +349,13 @@ gmm_e_step = Exercise(
             wrong=gmm_e_step__no_weights,
             by_output=True,
         ),
+        Mistake(
+            "unnormalised",
+            "rows of Q not normalised",
+            "Q[i, j] is a posterior: divide phi_j N(x_i | mu_j, Sigma_j) by its sum over j (in log space, subtract "
+            "logsumexp over axis=1), so that every row of Q sums to 1.",
+            wrong=gmm_e_step__unnormalised,
+        ),
     ],
     alternatives=[gmm_e_step__loops],
 )
@@ -362,6 +373,28 @@ def gmm_m_step__unweighted_cov(X, Q):
     mu = (Q.T @ X) / nk[:, None]
     Sigma = np.stack([(X - m).T @ (X - m) / n + 1e-6 * np.eye(d) for m in mu])
     return {"phi": nk / n, "mu": mu, "Sigma": Sigma}
+
+
+def _wrong_m_step(X, Q, centre="new", divide="nk"):
+    X, Q = np.asarray(X, dtype=float), np.asarray(Q, dtype=float)
+    (n, d), nk = X.shape, Q.sum(axis=0)
+    mu = (Q.T @ X) / nk[:, None]
+    centres = mu if centre == "new" else np.repeat(X.mean(axis=0)[None], len(nk), axis=0)
+    Sigma = np.stack(
+        [
+            (Q[:, j, None] * (X - centres[j])).T @ (X - centres[j]) / (nk[j] - (divide == "nk-1")) + 1e-6 * np.eye(d)
+            for j in range(len(nk))
+        ]
+    )
+    return {"phi": nk / n, "mu": mu, "Sigma": Sigma}
+
+
+def gmm_m_step__cov_over_nk_minus_1(X, Q):
+    return _wrong_m_step(X, Q, divide="nk-1")
+
+
+def gmm_m_step__old_centre(X, Q):
+    return _wrong_m_step(X, Q, centre="data")  # centred on the data's mean, not the component's new mean
 
 
 def gmm_m_step__loops(X, Q):
@@ -411,6 +444,22 @@ gmm_m_step = Exercise(
             "Weight each point's outer product by Q[i, j]: Sigma_j = sum_i Q_ij (x_i - mu_j)(x_i - mu_j)^T / N_j "
             "(+ REG_COVAR on the diagonal).",
             wrong=gmm_m_step__unweighted_cov,
+            by_output=True,
+        ),
+        Mistake(
+            "cov_over_nk_minus_1",
+            "covariance divided by N_k - 1",
+            "The M-step maximises the bound: Sigma_j = sum_i Q_ij (x_i - mu_j)(x_i - mu_j)^T / N_j. Dividing by "
+            "N_j - 1 (the unbiased estimate) no longer maximises it, and the ELBO can fall.",
+            wrong=gmm_m_step__cov_over_nk_minus_1,
+            by_output=True,
+        ),
+        Mistake(
+            "old_centre",
+            "covariance centred on another mean",
+            "Centre each outer product on the component's new mean mu_j (computed first in the same M-step), not on "
+            "the data's mean or the previous mu_j.",
+            wrong=gmm_m_step__old_centre,
             by_output=True,
         ),
     ],
