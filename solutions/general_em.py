@@ -19,7 +19,7 @@ from scipy.special import logsumexp
 REG_COVAR = 1e-6  # added to every covariance's diagonal after each M-step, as em_mog's default
 
 
-def general_em(X, init_params, e_step, m_step, elbo, max_iters=100, tol=1e-6):
+def general_em(X, init_params, e_step, m_step, elbo=None, max_iters=100, tol=1e-6):
     """Run EM for any model given by its E-step, M-step and ELBO.
 
     Parameters
@@ -32,8 +32,10 @@ def general_em(X, init_params, e_step, m_step, elbo, max_iters=100, tol=1e-6):
         ``e_step(X, params) -> Q``, the posterior over the latent variables.
     m_step : callable
         ``m_step(X, Q) -> params``, the parameters that maximise the ELBO for this Q.
-    elbo : callable
-        ``elbo(X, params, Q) -> float``.
+    elbo : callable, optional
+        ``elbo(X, params, Q) -> float``. Without it the loop stops on the parameters instead: after the first
+        iteration that changes no parameter by more than tol (the largest absolute change of any number in
+        params, which may be a number, an array, or a dict, list or tuple of them).
     max_iters : int, default=100
         Most iterations (one E-step and one M-step each), at least 1.
     tol : float, default=1e-6
@@ -46,26 +48,40 @@ def general_em(X, init_params, e_step, m_step, elbo, max_iters=100, tol=1e-6):
     elbos : list of float
         ``elbo(X, params, Q)`` after every iteration's M-step; never decreasing when the M-step
         maximises the bound (a regularised M-step, like gmm_m_step's REG_COVAR, may lose a little).
+        Empty when no elbo is given.
     n_iters : int
-        Number of iterations run, ``len(elbos)``.
+        Number of iterations run (``len(elbos)`` when an elbo is given).
     """
     for name, fn in (("e_step", e_step), ("m_step", m_step), ("elbo", elbo)):
-        if not callable(fn):
+        if not callable(fn) and not (name == "elbo" and fn is None):
             raise TypeError(f"{name} must be a function; got {type(fn).__name__}")
     if isinstance(max_iters, bool) or not isinstance(max_iters, (int, np.integer)) or max_iters < 1:
         raise ValueError(f"max_iters must be a positive integer; got {max_iters!r}")
     if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)) or not tol >= 0:
         raise ValueError(f"tol must be a number >= 0; got {tol!r}")
     params, Q, elbos = init_params, None, []
-    for _iteration in range(int(max_iters)):
+    for n_iters in range(1, int(max_iters) + 1):  # noqa: B007 (n_iters is returned)
         Q = e_step(X, params)  # E: the bound touches log p(X | params)
-        params = m_step(X, Q)  # M: the bound rises, and the log-likelihood with it
+        old, params = params, m_step(X, Q)  # M: the bound rises, and the log-likelihood with it
+        if elbo is None:
+            if _largest_change(old, params) < tol:
+                break
+            continue
         elbos.append(float(elbo(X, params, Q)))
         if np.isnan(elbos[-1]):
             raise ValueError(f"the ELBO of iteration {len(elbos)} is NaN: check the model's three functions")
         if len(elbos) > 1 and elbos[-1] - elbos[-2] < tol:
             break
-    return params, Q, elbos, len(elbos)
+    return params, Q, elbos, n_iters
+
+
+def _largest_change(old, new):
+    """The largest absolute difference of two parameter sets: numbers, arrays, or dicts, lists or tuples of them."""
+    if isinstance(new, dict):
+        return max((_largest_change(old[key], value) for key, value in new.items()), default=0.0)
+    if isinstance(new, (list, tuple)):
+        return max((_largest_change(a, b) for a, b in zip(old, new)), default=0.0)
+    return float(np.max(np.abs(np.asarray(new, dtype=float) - np.asarray(old, dtype=float)), initial=0.0))
 
 
 # ---------------------------------------------------------------------------- the Gaussian mixture
@@ -119,7 +135,7 @@ def _posterior_of(Q, n, k=None):
     return Q
 
 
-def gmm_initialize(X, k, rng):
+def gmm_initialize(X, k, rng=None):
     """Starting parameters of a k-component Gaussian mixture.
 
     Parameters
@@ -127,8 +143,8 @@ def gmm_initialize(X, k, rng):
     X : ndarray of shape (n, d)
     k : int
         Number of components, 1 <= k <= n.
-    rng : numpy.random.Generator
-        The only source of randomness.
+    rng : numpy.random.Generator, optional
+        The only source of randomness; a fresh generator (np.random.default_rng()) when omitted.
 
     Returns
     -------
@@ -142,6 +158,7 @@ def gmm_initialize(X, k, rng):
     if isinstance(k, bool) or int(k) != k or not 1 <= k <= n:
         raise ValueError(f"k must be an integer between 1 and the number of points ({n}); got {k!r}")
     k = int(k)
+    rng = np.random.default_rng() if rng is None else rng
     Sigma = np.cov(X.T, bias=True).reshape(d, d) + REG_COVAR * np.eye(d)
     return {
         "phi": np.full(k, 1 / k),

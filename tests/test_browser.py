@@ -4,7 +4,8 @@ For every lesson whose notebook builds a slider widget (a stepper, the latent ex
 notebook is opened in JupyterLab, run with Run > Run All Cells, and its widget is used as a student
 uses it: the slider moves with the keyboard and with the mouse, the figure changes, and moving back
 shows the very same image again. The page must not show a widget error or a widget's text fallback
-("VBox(children=...") and must log no error.
+("VBox(children=...") and must log no error. Lesson 1 is also run with its stubs and with a catalogued
+mistake: Run All must reach its last cell.
 
 One server, one browser and one JupyterLab page serve all the notebooks, opened and closed in turn
 from the File menu. Screenshots of each widget (at the start, moved, dragged to the end) go to
@@ -24,10 +25,11 @@ import re
 import shutil
 import time
 
+import nbformat
 import pytest
 
 from autograde.lessons import NOTEBOOKS
-from autograde.notebooks import NOTEBOOK_DIR, read, write_solved
+from autograde.notebooks import NOTEBOOK_DIR, lesson_notebook, mistaken_sources, read, solved, write_solved
 from tests.browser import (
     ARTIFACTS,
     INSTALL_HINT,
@@ -60,6 +62,15 @@ KERNEL_ENV = {
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",
 }
+# Run All in other states than solved: lesson 1 as handed out, and with argmax for argmin in assign_clusters
+STATE_LESSON = "kmeans"
+STATES = {
+    "stub": lambda: lesson_notebook(STATE_LESSON),
+    "mistake": lambda: solved(
+        STATE_LESSON, {"assign_clusters": mistaken_sources(STATE_LESSON)["assign_clusters", "argmax"]}
+    ),
+}
+STATE_SAYS = {"stub": "✘ assign_clusters: not implemented yet", "mistake": "Mistake: argmax instead of argmin."}
 RUN_TIMEOUT = 300  # seconds for Run All Cells of one notebook
 SETTLE = 30  # seconds for the figure to follow the slider
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -109,7 +120,10 @@ def lab(chromium, tmp_path_factory):
     work = tmp_path_factory.mktemp("browser")
     course = work / "course"
     write_solved(course / "notebooks")
-    shutil.copytree(ROOT / "img", course / "img")  # the notebooks' markdown shows ../img/*.png
+    (course / "notebooks" / "states").mkdir()
+    for state, nb in STATES.items():  # one folder down: a relative ../img/ link would not resolve there
+        nbformat.write(nb(), course / "notebooks" / "states" / f"{state}-{NOTEBOOKS[STATE_LESSON]}")
+    shutil.copytree(ROOT / "img", course / "img")
     server = JupyterLab(course, work / "jupyter", env=KERNEL_ENV)
     with server:
         yield server
@@ -246,6 +260,34 @@ def test_slider_redraws_the_figure_in_jupyterlab(key, lessons):
         print("errors the page logged:", *lab_page.errors or ["none"], sep="\n")  # shown with the failure
         with contextlib.suppress(Exception):  # the screenshot must not hide the failure
             lab_page.page.screenshot(path=ARTIFACTS / f"{stem}-failure.png")
+        lessons.discard()
+        raise
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("state", STATES)
+def test_run_all_reaches_the_end_in_every_state(state, lessons):
+    """Run > Run All Cells on lesson 1 with the stubs, and with one catalogued mistake: every cell runs (no cell
+    raises, which would stop Run All), each check says its verdict in a line or a box, and the lesson's figures
+    show although the notebook lies where no img/ folder is beside it. (The solved lesson runs above.)"""
+    lab_page = lessons.page()
+    path = f"notebooks/states/{state}-{NOTEBOOKS[STATE_LESSON]}"
+    try:
+        lab_page.open_notebook(path)
+        lab_page.run_all(RUN_TIMEOUT)
+        text = lab_page.notebook_text()
+        assert STATE_SAYS[state] in text and "Traceback" not in text
+        images = lab_page.page.evaluate(
+            "[...document.querySelectorAll('.jp-RenderedMarkdown img')].map(i => i.complete && i.naturalWidth > 0)"
+        )
+        assert images and all(images), f"a figure of the lesson did not load: {images}"
+        lab_page.close_notebook()
+        lessons.lab.shut_down(path)
+        errors, lab_page.errors = lab_page.errors, []
+        assert not errors, "the page logged errors:\n" + "\n".join(errors)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            lab_page.page.screenshot(path=ARTIFACTS / f"{state}-failure.png")
         lessons.discard()
         raise
 
