@@ -217,3 +217,11 @@ def em_1d(x, means, sigmas, weights, max_iters=100, tol=1e-6):
         if logliks[-1] - logliks[-2] < tol:
             break
     return means, sigmas, weights, logliks
+
+
+if __name__ == "__main__":  # python -m solutions.em_1d [--out FILE.png]: a short demonstration
+    import sys
+
+    from solutions.demos import main
+
+    sys.exit(main("em_1d"))

@@ -233,3 +233,11 @@ def gmm_elbo(X, params, Q):
     Q = _posterior_of(Q, *log_prob.shape)
     held = Q > 0  # terms with Q_ij = 0 contribute 0 (0 log 0 = 0, and 0 times log phi_j = -inf too)
     return float(np.sum(Q[held] * (log_prob[held] - np.log(Q[held]))))
+
+
+if __name__ == "__main__":  # python -m solutions.general_em [--out FILE.png]: a short demonstration
+    import sys
+
+    from solutions.demos import main
+
+    sys.exit(main("general_em"))

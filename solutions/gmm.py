@@ -455,3 +455,11 @@ def sample_gmm(phi, mu, Sigma, n, rng):
         rows = z == j
         X[rows] = mu[j] + eps[rows] @ L[j].T  # ... then the point: Cov(L_j eps) = L_j L_j^T = Sigma_j
     return X, z
+
+
+if __name__ == "__main__":  # python -m solutions.gmm [--out FILE.png]: a short demonstration
+    import sys
+
+    from solutions.demos import main
+
+    sys.exit(main("gmm"))

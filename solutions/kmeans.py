@@ -271,3 +271,11 @@ def kmeans_plusplus(X, k, rng):
         idx.append(rng.choice(n, p=p))
         d2 = np.minimum(d2, np.sum((X - X[idx[-1]]) ** 2, axis=1))
     return X[idx].copy()
+
+
+if __name__ == "__main__":  # python -m solutions.kmeans [--out FILE.png]: a short demonstration
+    import sys
+
+    from solutions.demos import main
+
+    sys.exit(main("kmeans"))

@@ -236,3 +236,11 @@ class VAE(nn.Module):
         with torch.no_grad():
             z = torch.randn(n_samples, self.latent_dim, device=self.device)
             return torch.sigmoid(self.decode(z)).cpu()
+
+
+if __name__ == "__main__":  # python -m solutions.vae [--out FILE.png]: a short demonstration
+    import sys
+
+    from solutions.demos import main
+
+    sys.exit(main("vae"))
