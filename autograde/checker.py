@@ -6,6 +6,7 @@ import sys
 from autograde import fixtures
 from autograde.judge import CallError, Failure, explain, judge_case
 from autograde.lessons import find_exercise
+from autograde.serial import call
 
 
 class CheckFailed(AssertionError):
@@ -56,9 +57,31 @@ def _fail(message):
     raise CheckFailed(message)
 
 
+_NOT_IMPLEMENTED = (
+    "✘ {name}: not implemented yet. Replace `raise NotImplementedError()` with your code, run that cell, then run "
+    "this check again."
+)
+
+
+def _still_the_stub(fn, case):
+    """True when fn itself (not a function it calls) raises NotImplementedError on the case's first call."""
+    try:
+        call(fn, fixtures.roundtrip(case.calls[0]), 0)
+    except NotImplementedError as exc:
+        tb = exc.__traceback__
+        while tb.tb_next is not None:
+            tb = tb.tb_next
+        return tb.tb_frame.f_code is getattr(fn, "__code__", None)
+    except Exception:  # anything else is for the cases to judge
+        return False
+    return False
+
+
 def verdict_of(fn, key, exercise):
     """None if fn passes the exercise's visible cases, else what the check says. A composite exercise is judged
     only once the helpers it calls pass their own checks, so that a mistake is reported at its function."""
+    if exercise.uses and _still_the_stub(fn, fixtures.load(key, exercise.name)[0][0]):
+        return _NOT_IMPLEMENTED.format(name=exercise.name)
     helpers = getattr(fn, "__globals__", {})
     for helper in exercise.uses:
         own = helpers.get(helper.name)
@@ -72,10 +95,7 @@ def verdict_of(fn, key, exercise):
         got = fixtures.run_calls(fn, case)
         error = next((out for out in got if isinstance(out, CallError)), None)
         if error is not None and error.type_name == "NotImplementedError":
-            return (
-                f"✘ {exercise.name}: not implemented yet. Replace `raise NotImplementedError()` with your code, "
-                "run that cell, then run this check again."
-            )
+            return _NOT_IMPLEMENTED.format(name=exercise.name)
         try:
             judge_case(exercise, case, got, expected, mistake_outputs)
         except Failure as failure:

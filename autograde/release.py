@@ -71,8 +71,9 @@ functions yourself, and a check cell tells you at once what is right and what is
 
 `requirements.txt` begins with `--extra-index-url https://download.pytorch.org/whl/cpu`. PyPI's PyTorch for
 Linux is the build for NVIDIA GPUs, with gigabytes of CUDA libraries that the course does not use; that line
-gets the CPU build of the same version (`torch 2.13.0+cpu`, a fraction of the download), which trains lesson 5's model in seconds on a laptop.
-If you install by hand, keep the line: `pip install -r requirements.txt` reads it.
+gets the CPU build of the same version (`torch 2.13.0+cpu`, a fraction of the download), which trains
+lesson 5's model in seconds on a laptop. If you install by hand, keep the line: `pip install -r
+requirements.txt` reads it.
 
 With conda: create and activate an environment with Python (`conda create -n em-course python=3.11 pip`,
 `conda activate em-course`), then `make lab VENV=$CONDA_PREFIX`: it installs the same `requirements.txt` into

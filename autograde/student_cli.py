@@ -2,7 +2,9 @@
 
 The student's command (the course bundle installs it as ``autograde``). It runs what the grader runs of a
 notebook (the setup cells, the solution cells and your own cells, in order; not the plots, widgets or
-demos), then its check cells, and prints each check's verdict. Exit code 0 when every check passes.
+demos), then its check cells, and prints each check's verdict (what the check says, no traceback; what the
+cells print or warn is left out), then how many of the notebook's checks pass. `make check` in the bundle runs
+it on every notebook. Exit code 0 when every check passes, 1 when one fails, 2 for a file that is no notebook.
 """
 
 import argparse

@@ -26,13 +26,22 @@ class try_it:
     """Context manager for a lesson cell: what stops it is said in one line; the exception goes no further."""
 
     def __enter__(self):
+        self.figures = set(_figures())
         return self
 
     def __exit__(self, kind, error, tb):
         if kind is None or not issubclass(kind, Exception):
             return False  # KeyboardInterrupt (interrupting the kernel) still stops Run All
+        for number in set(_figures()) - self.figures:  # a figure the cell opened is left empty or half drawn
+            sys.modules["matplotlib.pyplot"].close(number)
         print(explain(error, tb), file=sys.stderr)
         return True
+
+
+def _figures():
+    """The numbers of the open pyplot figures (none when pyplot was never imported)."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    return pyplot.get_fignums() if pyplot is not None else []
 
 
 def explain(error, tb):

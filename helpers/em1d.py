@@ -6,8 +6,10 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from helpers.plotting import cluster_colors
+from helpers.plotting import apart, cluster_colors, guard_trend, stop_demo, wrong_way
 from helpers.stepper import Stepper
+
+EM_1D_FIX = "check e_step_1d, m_step_1d, log_likelihood_1d and em_1d above (their check cells say which is wrong)"
 
 
 def _params(means, sigmas, weights):
@@ -143,6 +145,10 @@ class EMState(NamedTuple):
 def em_1d_history(x, means, sigmas, weights, e_step_1d, m_step_1d, log_likelihood_1d, max_iters=30, tol=1e-6):
     """Run EM with the given functions and record the state after every iteration.
 
+    The demo stops (:class:`helpers.DemoStopped`, with a sentence that names the function to check) when
+    a parameter, a responsibility or the log-likelihood is NaN or infinite, or when an iteration lowers
+    the log-likelihood by more than rounding: EM never does.
+
     Parameters
     ----------
     x : ndarray of shape (n,)
@@ -158,22 +164,80 @@ def em_1d_history(x, means, sigmas, weights, e_step_1d, m_step_1d, log_likelihoo
     -------
     history : list of EMState
         ``history[0]`` is the start; ``history[t]`` the parameters after t iterations. The
-        log-likelihood never decreases along it when the three functions are right.
+        log-likelihood never decreases along it.
     """
     x = np.asarray(x, dtype=float)
     means, sigmas, weights = (p.copy() for p in _params(means, sigmas, weights))  # the functions may change them
 
-    def state(means, sigmas, weights):
+    def state(means, sigmas, weights, t):
+        when = "at the start" if t == 0 else f"after iteration {t}"
+        for name, p in [("means", means), ("sigmas", sigmas), ("weights", weights)]:
+            if t and not np.all(np.isfinite(p)):
+                stop_demo(f"m_step_1d returned the {name} {np.round(p, 4).tolist()} at iteration {t}; check it above")
         resp = np.array(e_step_1d(x, means.copy(), sigmas.copy(), weights.copy()), dtype=float)
-        return EMState(means, sigmas, weights, resp, float(log_likelihood_1d(x, means, sigmas, weights)))
+        if not np.all(np.isfinite(resp)):
+            i = int(np.flatnonzero(~np.all(np.isfinite(resp.reshape(len(resp), -1)), axis=1))[0])
+            stop_demo(
+                f"e_step_1d returned NaN or infinite responsibilities {when}, e.g. for x = {x[i]:.4g} "
+                "(where every density underflows to 0, 0/0 is NaN: compute in log space); check e_step_1d above"
+            )
+        loglik = float(log_likelihood_1d(x, means, sigmas, weights))
+        if not np.isfinite(loglik):
+            stop_demo(f"log_likelihood_1d returned {loglik} {when} (compute it in log space); check it above")
+        return EMState(means, sigmas, weights, resp, loglik)
 
-    history = [state(means, sigmas, weights)]
-    for _ in range(max_iters):
+    history = [state(means, sigmas, weights, 0)]
+    for t in range(1, max_iters + 1):
         new = m_step_1d(x, history[-1].resp.copy())  # M-step on the last E-step's responsibilities
-        history.append(state(*(np.array(p, dtype=float) for p in new)))  # and the next E-step
-        if history[-1].loglik - history[-2].loglik < tol:
+        history.append(state(*(np.array(p, dtype=float) for p in new), t))  # and the next E-step
+        before, after = history[-2].loglik, history[-1].loglik
+        if wrong_way(before, after, rises=True):
+            a, b = apart(before, after)
+            stop_demo(
+                f"the log-likelihood fell from {a} to {b} at iteration {t}: EM never lowers it; "
+                f"{_culprit_1d(x, history[-2], history[-1])}"
+            )
+        if after - before < tol:
             break
     return history
+
+
+def _log_joint_1d(x, *, state):
+    """ln w_j + ln N(x_i | m_j, s_j^2) for the parameters of state, shape (n, k)."""
+    z = (x[:, None] - state.means[None, :]) / state.sigmas[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(state.weights) - 0.5 * z**2 - np.log(state.sigmas * np.sqrt(2 * np.pi))
+
+
+def _culprit_1d(x, old, new):
+    """Which function made an iteration lower the log-likelihood, and how one can tell: what to check."""
+    from scipy.special import logsumexp  # here: importing helpers stays quick
+
+    resp = old.resp  # the E-step of the old parameters, from which the M-step made the new ones
+    if resp.shape != (len(x), len(old.means)) or not np.allclose(resp.sum(axis=1), 1, atol=1e-6):
+        return "check e_step_1d above: its responsibilities do not sum to 1 over the components for every point"
+
+    def fit(state):  # sum_ij resp_ij (ln w_j + ln N(x_i | m_j, s_j^2)): the M-step maximises it
+        return float(np.sum(np.where(resp > 0, resp * _log_joint_1d(x, state=state), 0.0)))
+
+    with np.errstate(all="ignore"):
+        fit_old, fit_new = fit(old), fit(new)
+        loglik = float(np.sum(logsumexp(_log_joint_1d(x, state=new), axis=1)))
+    if not fit_new >= fit_old - 1e-9 * abs(fit_old):
+        return "check m_step_1d above: its parameters fit the responsibilities worse than the ones before them"
+    if not np.isclose(new.loglik, loglik, rtol=1e-6, atol=1e-9):
+        return "check log_likelihood_1d above: its value is not the log-likelihood of the parameters"
+    return "check e_step_1d above: its responsibilities are not the posterior probabilities of the components"
+
+
+def loglik_never_falls(logliks):
+    """Stop the demo if the log-likelihoods of your em_1d (the start, then one per iteration) hold NaN or fall.
+
+    Returns
+    -------
+    logliks : the sequence passed in, when it is as EM makes it.
+    """
+    return guard_trend(logliks, quantity="log-likelihood", rises=True, never="EM never lowers it", fix=EM_1D_FIX)
 
 
 def em_1d_stepper(

@@ -8,10 +8,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Ellipse
 from matplotlib.ticker import MaxNLocator
 
-from helpers.plotting import _as_points, cluster_colors
+from helpers.plotting import _as_points, apart, cluster_colors, guard_trend, stop_demo, wrong_way
 from helpers.stepper import Stepper
 
 N_STDS = (1.0, 2.0)  # the ellipses drawn: one and two standard deviations along each principal axis
+GMM_FUNCTIONS = "e_step, m_step, log_likelihood and em_mog"  # what makes the log-likelihoods of em_mog
 
 
 def covariance_ellipse(mu, Sigma, n_std=1.0):
@@ -189,7 +190,8 @@ def plot_loglik(logliks, ax=None, per_point=None, label=None):
     Parameters
     ----------
     logliks : sequence of float
-        As returned by ``em_mog``: the start, then one value per iteration.
+        As returned by ``em_mog``: the start, then one value per iteration. NaN or a fall stops the demo
+        (:func:`loglik_never_falls`) rather than draw it.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure when None.
     per_point : int, optional
@@ -204,6 +206,7 @@ def plot_loglik(logliks, ax=None, per_point=None, label=None):
     L = np.asarray(logliks, dtype=float)
     if L.ndim != 1 or L.size == 0:
         raise ValueError(f"logliks must be a non-empty 1-D sequence; got shape {L.shape}")
+    loglik_never_falls(L)  # a curve that falls (or NaN) is no EM run: the demo stops and says so
     if per_point:
         L = L / per_point
     if ax is None:
@@ -232,6 +235,10 @@ class GMMState(NamedTuple):
 def gmm_history(X, init, e_step, m_step, log_likelihood, max_iters=20, reg_covar=1e-6):
     """Run EM with the given functions and record the mixture after every iteration.
 
+    The demo stops (:class:`helpers.DemoStopped`, with a sentence that names the function to check) when
+    a parameter, a responsibility or the log-likelihood is NaN or infinite, or when an iteration lowers
+    the log-likelihood by more than rounding: EM never does.
+
     Parameters
     ----------
     X : ndarray of shape (n, d)
@@ -249,15 +256,95 @@ def gmm_history(X, init, e_step, m_step, log_likelihood, max_iters=20, reg_covar
         ``history[L]`` is the mixture after L iterations, ``history[0]`` the start.
     """
     X = np.asarray(X, dtype=float)
-    phi, mu, Sigma = (np.array(a, dtype=float) for a in init)
-    w = np.asarray(e_step(X, phi, mu, Sigma), dtype=float)
-    history = [GMMState(0, phi, mu, Sigma, w, float(log_likelihood(X, phi, mu, Sigma)))]
-    for L in range(1, max_iters + 1):
-        phi, mu, Sigma = (np.array(a, dtype=float) for a in m_step(X, w.copy()))
-        Sigma = Sigma + reg_covar * np.eye(X.shape[1])
+
+    def state(L, phi, mu, Sigma):
+        when = "at the start" if L == 0 else f"after iteration {L}"
+        for name, p in [("phi", phi), ("mu", mu), ("Sigma", Sigma)]:
+            if L and not np.all(np.isfinite(p)):
+                stop_demo(f"m_step returned a {name} with NaN or infinite entries at iteration {L}; check it above")
         w = np.asarray(e_step(X, phi, mu, Sigma), dtype=float)
-        history.append(GMMState(L, phi, mu, Sigma, w, float(log_likelihood(X, phi, mu, Sigma))))
+        if not np.all(np.isfinite(w)):
+            stop_demo(
+                f"e_step returned NaN or infinite responsibilities {when} "
+                "(where every density underflows to 0, 0/0 is NaN: compute in log space); check e_step above"
+            )
+        loglik = float(log_likelihood(X, phi, mu, Sigma))
+        if not np.isfinite(loglik):
+            stop_demo(f"log_likelihood returned {loglik} {when} (compute it in log space); check it above")
+        return GMMState(L, phi, mu, Sigma, w, loglik)
+
+    history = [state(0, *(np.array(a, dtype=float) for a in init))]
+    for L in range(1, max_iters + 1):
+        phi, mu, Sigma = (np.array(a, dtype=float) for a in m_step(X, history[-1].w.copy()))
+        history.append(state(L, phi, mu, Sigma + reg_covar * np.eye(X.shape[1])))
+        before, after = history[-2].loglik, history[-1].loglik
+        if wrong_way(before, after, rises=True):
+            a, b = apart(before, after)
+            stop_demo(
+                f"the log-likelihood fell from {a} to {b} at iteration {L}: EM never lowers it; "
+                f"{_culprit(X, history[-2], history[-1])}"
+            )
     return history
+
+
+def _log_joint(X, *, state):
+    """ln phi_j + ln N(x_i | mu_j, Sigma_j) for the parameters of state, shape (n, k) (scipy's densities)."""
+    from scipy.stats import multivariate_normal  # here: importing helpers stays quick
+
+    with np.errstate(divide="ignore"):
+        return np.column_stack(
+            [
+                np.log(state.phi[j]) + multivariate_normal(state.mu[j], state.Sigma[j], allow_singular=True).logpdf(X)
+                for j in range(len(state.phi))
+            ]
+        )
+
+
+def _culprit(X, old, new):
+    """Which function made an iteration lower the log-likelihood, and how one can tell: what to check."""
+    from scipy.special import logsumexp  # here: importing helpers stays quick
+
+    w = old.w  # the E-step of the old parameters, from which the M-step made the new ones
+    if w.shape != (len(X), len(old.phi)) or not np.allclose(w.sum(axis=1), 1, atol=1e-6):
+        return "check e_step above: its responsibilities do not sum to 1 over the components for every point"
+    try:
+        with np.errstate(all="ignore"):
+            log_old, log_new = _log_joint(X, state=old), _log_joint(X, state=new)
+    except (ValueError, np.linalg.LinAlgError):  # a covariance that is no covariance
+        return "check m_step above: its covariances are not symmetric positive semi-definite"
+
+    def fit(log_joint):  # sum_ij w_ij (ln phi_j + ln N(x_i | mu_j, Sigma_j)): the M-step maximises it
+        return float(np.sum(np.where(w > 0, w * log_joint, 0.0)))
+
+    # the M-step maximises the fit exactly, and reg_covar then changes it a little: allow for that
+    if not fit(log_new) >= fit(log_old) - 1e-6 * abs(fit(log_old)):
+        return "check m_step above: its parameters fit the responsibilities worse than the ones before them"
+    if not np.isclose(new.loglik, float(np.sum(logsumexp(log_new, axis=1))), rtol=1e-6, atol=1e-9):
+        return (
+            "check log_likelihood (and log_gaussian_pdf, which it calls) above: "
+            "its value is not the log-likelihood of the parameters"
+        )
+    return (
+        "check e_step (and log_gaussian_pdf, which it calls) above: "
+        "its responsibilities are not the posterior probabilities of the components"
+    )
+
+
+def loglik_never_falls(logliks, *, functions=GMM_FUNCTIONS):
+    """Stop the demo if EM's log-likelihoods (the start, then one per iteration) hold NaN or fall.
+
+    Parameters
+    ----------
+    logliks : sequence of float
+    functions : str, default="e_step, m_step, log_likelihood and em_mog"
+        The functions that made them: the ones the message asks to check.
+
+    Returns
+    -------
+    logliks : the sequence passed in, when it is as EM makes it.
+    """
+    fix = f"check {functions} above (their check cells say which is wrong)"
+    return guard_trend(logliks, quantity="log-likelihood", rises=True, never="EM never lowers it", fix=fix)
 
 
 def gmm_stepper(X, init, e_step, m_step, log_likelihood, max_iters=20, reg_covar=1e-6, axis_labels=("$x_1$", "$x_2$")):

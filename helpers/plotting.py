@@ -1,4 +1,7 @@
-"""Static plots shared by the lessons: clusters with their Voronoi regions, distortion curves."""
+"""Static plots shared by the lessons: clusters with their Voronoi regions, distortion curves; and the guards
+that stop a demo whose algorithm went wrong (a NaN, or a quantity moving the way it never moves)."""
+
+import sys
 
 import matplotlib as mpl
 import numpy as np
@@ -6,8 +9,85 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from helpers.cells import DemoStopped
+
 UNASSIGNED = (0.55, 0.55, 0.55)  # grey: a point not yet given to any cluster
 REGION_TINT = 0.2  # a Voronoi region is its cluster's colour mixed with 80 % white
+ROUNDING = 1e-9  # a move the wrong way smaller than this, relative to the values, is rounding
+KMEANS_FIX = (
+    "check assign_clusters, update_centroids, compute_distortion and kmeans above "
+    "(their check cells say which is wrong)"
+)
+
+
+# ------------------------------------------------------------------ guards: demos that stop clearly
+def stop_demo(message):
+    """Stop a demo: raise DemoStopped(message) (``try_it`` shows it in one line), with the cell's unfinished
+    pyplot figures closed so that no half-drawn figure is shown under it."""
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+    raise DemoStopped(message)
+
+
+def wrong_way(before, after, *, rises):
+    """True when after moved from before the way it never moves (down when it rises), by more than rounding."""
+    worse = before - after if rises else after - before
+    return bool(worse > ROUNDING * max(abs(before), abs(after)))
+
+
+def apart(before, after):
+    """before and after written with just enough decimals (at least one) to tell them apart."""
+    for digits in range(1, 16):
+        a, b = f"{before:.{digits}f}", f"{after:.{digits}f}"
+        if a != b:
+            return a, b
+    return repr(before), repr(after)
+
+
+def guard_trend(values, *, quantity, rises, never, fix, first=0):
+    """Stop the demo (stop_demo) at the first value that is NaN or infinite, or that moves the wrong way.
+
+    Parameters
+    ----------
+    values : sequence of float
+        values[i] is the quantity after iteration first + i (0: the start).
+    quantity : str
+        Its name in the lesson's words, e.g. "log-likelihood".
+    rises : bool
+        True when it never goes down (a log-likelihood), False when it never goes up (a distortion).
+    never : str
+        Why that is wrong, e.g. "EM never lowers it".
+    fix : str
+        What to check, e.g. "check m_step_1d above".
+    first : int, default=0
+
+    Returns
+    -------
+    values : the sequence passed in, when nothing is wrong with it.
+    """
+    previous = None
+    for i, value in enumerate(values):
+        value, t = float(value), first + i
+        if not np.isfinite(value):
+            when = "at the start" if t == 0 else f"after iteration {t}"
+            stop_demo(f"the {quantity} is {value} {when}: {fix}")
+        if previous is not None and wrong_way(previous, value, rises=rises):
+            a, b = apart(previous, value)
+            stop_demo(f"the {quantity} {'fell' if rises else 'rose'} from {a} to {b} at iteration {t}: {never}; {fix}")
+        previous = value
+    return values
+
+
+def distortion_never_rises(history):
+    """Stop the demo if a distortion history of your kmeans (J after iterations 1, 2, ...) holds NaN or rises.
+
+    Returns
+    -------
+    history : the history passed in, when it is as k-means makes it.
+    """
+    return guard_trend(
+        history, quantity="distortion J", rises=False, never="k-means never raises J", fix=KMEANS_FIX, first=1
+    )
 
 
 def cluster_colors(k):
@@ -216,7 +296,8 @@ def plot_distortion(history, ax=None):
     Parameters
     ----------
     history : sequence of float
-        J after iterations 1, 2, ..., as returned by ``kmeans``.
+        J after iterations 1, 2, ..., as returned by ``kmeans``. NaN or a rise stops the demo
+        (:func:`distortion_never_rises`) rather than draw it.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure when None.
 
@@ -227,6 +308,7 @@ def plot_distortion(history, ax=None):
     J = np.asarray(history, dtype=float)
     if J.ndim != 1 or J.size == 0:
         raise ValueError(f"history must be a non-empty 1-D sequence of distortions; got shape {J.shape}")
+    distortion_never_rises(J)  # a curve that goes up (or NaN) is no k-means run: the demo stops and says so
     if ax is None:
         import matplotlib.pyplot as plt
 

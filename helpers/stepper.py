@@ -15,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from helpers.plotting import ClusterArtists, _as_centroids
+from helpers.plotting import ClusterArtists, _as_centroids, apart, stop_demo, wrong_way
 
 
 def fast_mode():
@@ -241,6 +241,10 @@ class HalfStep(NamedTuple):
 def kmeans_history(X, init, assign_clusters, update_centroids, compute_distortion, max_iters=20, tol=1e-6):
     """Run Lloyd's algorithm with the given functions and record every half-step.
 
+    The demo stops (:class:`helpers.DemoStopped`, with a sentence that names the step and the function to
+    check) when a centroid becomes NaN or infinite, when J does, or when a half-step raises J by more
+    than rounding: neither step of k-means ever raises it.
+
     Parameters
     ----------
     X : ndarray of shape (n, d)
@@ -257,22 +261,58 @@ def kmeans_history(X, init, assign_clusters, update_centroids, compute_distortio
     -------
     history : list of HalfStep
         ``history[0]`` is the initialisation, then assignment and update steps alternate.
-        J never increases along it when the three functions are right.
+        J never increases along it.
     """
     centroids = np.array(init, dtype=float)  # copies: the functions may change arrays in place
     history = [HalfStep("init", centroids.copy(), None, float("nan"))]
-    for _ in range(max_iters):
+    for t in range(1, max_iters + 1):
         # minimise J over r_nk with mu fixed ...
         labels = np.array(assign_clusters(X, centroids))
-        history.append(HalfStep("assignment", centroids.copy(), labels, compute_distortion(X, centroids, labels)))
+        J = _checked_J(compute_distortion(X, centroids, labels), history, "assignment", t)
+        history.append(HalfStep("assignment", centroids.copy(), labels, J))
         # ... then over mu_k with r_nk fixed
         new_centroids = np.array(update_centroids(X, labels.copy(), centroids.copy()), dtype=float)
-        history.append(HalfStep("update", new_centroids, labels, compute_distortion(X, new_centroids, labels)))
+        _check_centroids(new_centroids, labels, t)
+        J = _checked_J(compute_distortion(X, new_centroids, labels), history, "update", t)
+        history.append(HalfStep("update", new_centroids, labels, J))
         moved = np.sqrt(np.max(np.sum((new_centroids - centroids) ** 2, axis=1)))
         centroids = new_centroids
         if moved <= tol:
             break
     return history
+
+
+_STEP_FUNCTION = {"assignment": "assign_clusters", "update": "update_centroids"}
+
+
+def _checked_J(J, history, kind, iteration):
+    """J as a float; the demo stops if it is NaN or infinite, or higher than after the half-step before."""
+    J = float(J)
+    where = f"at the {kind} step of iteration {iteration}"
+    if not np.isfinite(J):
+        stop_demo(f"compute_distortion returned {J} {where}: J is a sum of squared distances; check it above")
+    before = history[-1].J
+    if np.isfinite(before) and wrong_way(before, J, rises=False):
+        a, b = apart(before, J)
+        stop_demo(
+            f"the distortion J rose from {a} to {b} {where}: an {kind} step "
+            f"never raises J; check {_STEP_FUNCTION[kind]} and compute_distortion above "
+            "(their check cells say which is wrong)"
+        )
+    return J
+
+
+def _check_centroids(centroids, labels, iteration):
+    """The demo stops if update_centroids gave a centroid a NaN or infinite coordinate."""
+    bad = np.flatnonzero(~np.all(np.isfinite(centroids), axis=-1)) if centroids.ndim == 2 else []
+    if len(bad):
+        j = int(bad[0])
+        empty = not np.any(labels == j)
+        why = f": cluster {j} has no points, and a cluster with no points keeps its centroid" if empty else ""
+        stop_demo(
+            f"update_centroids moved centroid {j} to {np.round(centroids[j], 3).tolist()} at iteration {iteration}"
+            f"{why}; check update_centroids above"
+        )
 
 
 _CAPTIONS = {

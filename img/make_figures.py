@@ -1,12 +1,20 @@
-"""Regenerate the figures shown in the notebooks' markdown cells.
+"""Regenerate the figures shown in the notebooks' markdown cells, and embed them in the notebooks.
 
 Run from the course environment (``make`` installs helpers and solutions)::
 
-    python img/make_figures.py
+    python img/make_figures.py          # draw every figure into img/, then embed() them
+    python img/make_figures.py --check  # exit 1 if a notebook's embedded figure differs from img/
 
-The figures are drawn from the reference solutions, with the same helpers the notebooks use.
+The figures are drawn from the reference solutions, with the same helpers the notebooks use. A notebook
+shows a figure as an attachment of its markdown cell (``![alt](attachment:NAME.png)``), not as a link to
+``../img/NAME.png``, which breaks when JupyterLab starts in another folder than the repository's root:
+``embed()`` copies img/NAME.png into every markdown cell that shows it, so the two cannot drift apart
+as long as the figures are redrawn with this script.
 """
 
+import base64
+import re
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -14,6 +22,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no window
 
 import matplotlib.pyplot as plt
+import nbformat
 import numpy as np
 
 from helpers import ClusterArtists, kmeans_history
@@ -21,6 +30,9 @@ from solutions.kmeans import assign_clusters, compute_distortion, update_centroi
 
 ROOT = Path(__file__).resolve().parent.parent
 IMG = ROOT / "img"
+NOTEBOOKS = ROOT / "notebooks"
+# a markdown image of img/: ![alt](../img/NAME.png) as first written, ![alt](attachment:NAME.png) once embedded
+FIGURE = re.compile(r"(!\[[^\]]*\]\()(?:\.\./img/|attachment:)([\w.-]+\.png)\)")
 
 
 def old_faithful():
@@ -49,5 +61,47 @@ def kmeans_half_steps(path):
     plt.close(fig)
 
 
+def embedded(nb):
+    """A copy of the notebook nb whose markdown cells show the figures of img/ as attachments: each image
+    ../img/NAME.png or attachment:NAME.png becomes attachment:NAME.png, with img/NAME.png attached (base64);
+    a cell keeps no attachment that it does not show."""
+    nb = nbformat.from_dict(nb)
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        names = [m[2] for m in FIGURE.finditer(cell.source)]
+        if not names and "attachments" not in cell:
+            continue
+        cell.source = FIGURE.sub(r"\1attachment:\2)", cell.source)
+        cell.attachments = {
+            name: {"image/png": base64.b64encode((IMG / name).read_bytes()).decode("ascii")} for name in names
+        }
+        if not names:
+            del cell["attachments"]
+    return nb
+
+
+def stale():
+    """The notebooks whose embedded figures are not those of img/ (embed() would rewrite them)."""
+    paths = sorted(NOTEBOOKS.glob("*.ipynb"))
+    return [p for p in paths if embedded(nb := nbformat.read(p, as_version=4)) != nb]
+
+
+def embed():
+    """Embed the figures of img/ in the notebooks that show them (see embedded); return the notebooks written."""
+    written = []
+    for path in stale():
+        nbformat.write(embedded(nbformat.read(path, as_version=4)), path)
+        written.append(path)
+    return written
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--check"]:
+        behind = stale()
+        for path in behind:
+            print(f"{path.relative_to(ROOT)}: its figures differ from img/; run python img/make_figures.py")
+        sys.exit(1 if behind else 0)
     kmeans_half_steps(IMG / "kmeans_half_steps.png")
+    for path in embed():
+        print(f"embedded the figures of img/ in {path.relative_to(ROOT)}")

@@ -106,3 +106,38 @@ def test_unknown_function_names_the_exercises():
         check(assign_cluster)
     with pytest.raises(TypeError, match="takes your function itself"):
         check("assign_clusters")
+
+
+def test_a_composite_is_checked_once_its_helpers_pass():
+    """check(kmeans) blames kmeans only for what kmeans does: not for a helper's stub or mistake."""
+    namespace = {}
+    exec(
+        "import numpy as np\n"
+        "def assign_clusters(X, centroids):\n    raise NotImplementedError()\n"
+        "def kmeans(X, k, max_iters=100, tol=1e-6, rng=None, init=None):\n    raise NotImplementedError()\n",
+        namespace,
+    )
+    with pytest.raises(AssertionError, match=r"✘ kmeans: not implemented yet"):
+        check(namespace["kmeans"])
+    exec(
+        "def kmeans(X, k, max_iters=100, tol=1e-6, rng=None, init=None):\n    return assign_clusters(X, init)\n",
+        namespace,
+    )
+    with pytest.raises(AssertionError, match=r"✘ kmeans: not checked yet: it calls assign_clusters, which does not"):
+        check(namespace["kmeans"])
+    wrong = EXERCISES["assign_clusters"].mistakes["argmax"].wrong
+    namespace["assign_clusters"] = renamed(wrong, "assign_clusters")
+    with pytest.raises(AssertionError, match=r"not checked yet: it calls assign_clusters") as err:
+        check(namespace["kmeans"])
+    assert "Mistake" not in str(err.value)
+
+
+def test_a_failed_check_shows_its_message_alone():
+    from autograde.checker import CheckFailed
+
+    def assign_clusters(X, centroids):
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailed) as err:
+        check(assign_clusters)
+    assert err.value._render_traceback_() == str(err.value).splitlines()

@@ -3,6 +3,7 @@ the solved version runs with every check passing, the student version's checks a
 
 import inspect
 import os
+import runpy
 
 import nbformat
 import pytest
@@ -162,3 +163,13 @@ def test_new_cells_get_their_metadata_and_check_cells_the_declared_points():
     assert by_id["check_update_centroids"].metadata.nbgrader.points == 2
     ids = [c.metadata.nbgrader.grade_id for c in derived.cells]
     assert len(ids) == len(set(ids)) and "md_1" in ids
+
+
+def test_the_lessons_figures_are_embedded_as_drawn():
+    """Markdown figures travel inside the notebooks (cell attachments), as img/make_figures.py draws them: they show
+    whatever folder JupyterLab was started in, and in nbgrader's copies."""
+    figures = runpy.run_path(str(NOTEBOOK_DIR.parent / "img" / "make_figures.py"))
+    assert figures["stale"]() == [], "run `python img/make_figures.py` to embed the figures again"
+    for key in LESSONS:
+        for cell in student(key).cells:
+            assert "../img/" not in cell.source, "a relative link to img/ breaks when notebooks/ is the server's root"
