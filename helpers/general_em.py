@@ -1,6 +1,7 @@
 """Figures for the general EM algorithm: the ELBO against the log-likelihood, the lower bound on a
 one-parameter slice of a model (Bishop, PRML Fig. 9.14) and a stepper through its E- and M-steps,
-the prototypes of a mixture of Bernoullis.
+the prototypes of a mixture of Bernoullis; and the demos' guards, which stop a demo (DemoStopped) whose
+functions give what EM's theory excludes: a falling ELBO, a NaN, a wrong answer on a case known by hand.
 
 A model enters as the functions of ``general_em``: ``e_step(X, params) -> Q`` and
 ``elbo(X, params, Q) -> float``. A one-parameter slice adds ``params_of(theta) -> params``, the
@@ -15,6 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from helpers.cells import DemoStopped
 from helpers.stepper import Stepper
 
 
@@ -109,6 +111,12 @@ def bound_history(X, theta0, params_of, e_step, m_step, elbo, n_iters=6):
         The start, then E- and M-steps alternating: ``2 * n_iters + 1`` states. After an E-step the
         bound touches the log-likelihood at theta; after an M-step theta sits at the bound's maximum
         and the gap ``loglik - bound`` is KL(Q || p(Z | X, theta)) >= 0.
+
+    Raises
+    ------
+    DemoStopped
+        When the log-likelihood is NaN or infinite or goes down, or a bound rises above it: EM with
+        correct functions does neither, so the figure would show what the theory excludes.
     """
     if int(n_iters) != n_iters or n_iters < 1:
         raise ValueError(f"n_iters must be a positive integer; got {n_iters!r}")
@@ -124,6 +132,14 @@ def bound_history(X, theta0, params_of, e_step, m_step, elbo, n_iters=6):
         history.append(BoundState("E", iteration, theta, Q, loglik_at(theta), touch))
         theta = float(m_step(X, Q))  # theta moves to the bound's maximum
         history.append(BoundState("M", iteration, theta, Q, loglik_at(theta), float(elbo(X, params_of(theta), Q))))
+    check_rising([h.loglik for h in history], "log-likelihood", where="half-step", start=0, loop=None)
+    for h in history[2::2]:
+        if h.loglik - h.bound < -1e-9 * (1 + abs(h.loglik)):  # the gap is a KL divergence
+            raise DemoStopped(
+                f"stopped: after the M-step of iteration {h.iteration} the bound, {h.bound:.6g}, is above the "
+                f"log-likelihood, {h.loglik:.6g}, at theta = {h.theta:.4g}. A lower bound never is: the ELBO or the "
+                "E-step is wrong; the check cells above say which."
+            )
     return history
 
 
@@ -157,16 +173,29 @@ def plot_bound(X, theta, params_of, e_step, m_step, elbo, thetas, ax=None, theta
     Returns
     -------
     ax : matplotlib.axes.Axes
+
+    Raises
+    ------
+    DemoStopped
+        When the log-likelihood at theta_new is below the one at theta_old, or either is not finite.
     """
     thetas = _as_grid(thetas)
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
     loglik = loglik_curve(X, thetas, params_of, e_step, elbo)
     Q_old = e_step(X, params_of(theta))
     theta_new = float(m_step(X, Q_old))
     Q_new = e_step(X, params_of(theta_new))
+    # the figure's story (the log-likelihood rises at theta_new) must be what the functions give
+    check_rising(
+        [_loglik_at(X, t, params_of, e_step, elbo) for t in (theta, theta_new)],
+        "log-likelihood",
+        "M-step",
+        start=0,
+        loop=None,
+    )
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
     ax.plot(thetas, loglik, color="tab:red", lw=2.5, label=r"$\ln p(\mathbf{X} \mid \theta)$")
     for Q, name, color in ((Q_old, "old", "tab:blue"), (Q_new, "new", "tab:green")):
         bound = bound_curve(X, thetas, params_of, elbo, Q)
@@ -368,3 +397,161 @@ def plot_prototypes(mu, image_shape, phi=None, titles=None, ncols=5, fig=None):
     for ax in axes[k:]:
         ax.set_visible(False)
     return fig
+
+
+# ------------------------------------------------------------------------------ the demos' guards
+_EXERCISE = {"gmm_e_step": 2, "gmm_m_step": 3, "gmm_elbo": 4, "general_em": 5}
+
+
+def _stop(function, sentence):
+    """DemoStopped for a demo that did not run: what the student's function returned, and what to do."""
+    return DemoStopped(
+        f"not run: your {function} {sentence}. Fix {function} above (exercise {_EXERCISE[function]}), "
+        "then run this cell again."
+    )
+
+
+def _show(values):
+    """An array in one line, rounded to 4 significant digits."""
+    values = np.asarray(values, dtype=float)
+    text = np.array2string(values, precision=4, separator=", ", threshold=8, edgeitems=3).replace("\n", "")
+    return text + (f" ({values.size} values)" if values.size > 8 else "")
+
+
+def check_gmm_functions(gmm_e_step, gmm_m_step, gmm_elbo):
+    """Try the Gaussian mixture's three functions on small inputs whose answers are known by hand.
+
+    EM's guarantee (the ELBO never decreases) holds only when the E-step is the exact posterior, the
+    M-step maximises the bound and the ELBO is the right sum: a demo run on a wrong function draws
+    curves and prints numbers that the theory does not describe. So the demos try the functions first
+    and stop on the first that gives a wrong answer.
+
+    Raises
+    ------
+    DemoStopped
+        Naming the function, the input, what it returned and what it should return. A function that
+        raises (still the stub, or an error) raises as it is.
+    """
+    identity = np.stack([np.eye(2), np.eye(2)])
+    # E-step: two identical components, so the posterior of every point is the weights themselves
+    same = {"phi": np.array([0.75, 0.25]), "mu": np.zeros((2, 2)), "Sigma": identity}
+    Q = np.asarray(gmm_e_step(np.array([[0.0, 0.0], [3.0, -1.0]]), same), dtype=float)
+    if Q.shape != (2, 2) or not np.allclose(Q, [[0.75, 0.25], [0.75, 0.25]], rtol=1e-6, atol=1e-9):
+        raise _stop(
+            "gmm_e_step",
+            f"returns Q = {_show(Q)} for two identical components with the weights (0.75, 0.25), where the "
+            "posterior of every point is the weights themselves, [[0.75, 0.25], [0.75, 0.25]]",
+        )
+    # ... and two components of equal weights, at (0, 0) and (0, 2): 1 / (1 + e^-2) = 0.8808 for the nearer
+    apart = {"phi": np.array([0.5, 0.5]), "mu": np.array([[0.0, 0.0], [0.0, 2.0]]), "Sigma": identity}
+    Q = np.asarray(gmm_e_step(np.array([[0.0, 0.0]]), apart), dtype=float)
+    near = 1 / (1 + np.exp(-2))
+    if Q.shape != (1, 2) or not np.allclose(Q, [[near, 1 - near]], rtol=1e-6, atol=1e-9):
+        raise _stop(
+            "gmm_e_step",
+            f"returns Q = {_show(Q)} for the point (0, 0) and two unit components of equal weights at (0, 0) "
+            "and (0, 2), where Q = [[1 / (1 + e^-2), e^-2 / (1 + e^-2)]] = [[0.8808, 0.1192]]",
+        )
+
+    # M-step: hard responsibilities, the points 0 and 2 in component 0, the point 10 in component 1
+    X = np.array([[0.0], [2.0], [10.0]])
+    params = gmm_m_step(X, np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]]))
+    expected = {"phi": [2 / 3, 1 / 3], "mu": [[1.0], [10.0]], "Sigma": [[[1.0 + 1e-6]], [[1e-6]]]}
+    hand = {"phi": "(2/3, 1/3)", "mu": "[[1], [10]]", "Sigma": "[[[1 + 1e-6]], [[1e-6]]]"}
+    for key, value in expected.items():
+        got = np.asarray(params[key], dtype=float) if isinstance(params, dict) and key in params else None
+        if got is None or got.shape != np.shape(value) or not np.allclose(got, value, rtol=1e-6, atol=1e-9):
+            shown = "no such key" if got is None else _show(got)
+            raise _stop(
+                "gmm_m_step",
+                f'returns params["{key}"] = {shown} for X = [[0], [2], [10]] with the points 0 and 2 in component 0 '
+                f"and 10 in component 1, where it should be {hand[key]}",
+            )
+
+    # ELBO: two identical standard normals, both points at 0; Q of point 0 the posterior, of point 1 one-hot
+    twins = {"phi": np.array([0.5, 0.5]), "mu": np.zeros((2, 1)), "Sigma": np.ones((2, 1, 1))}
+    value = float(gmm_elbo(np.zeros((2, 1)), twins, np.array([[0.5, 0.5], [1.0, 0.0]])))
+    log_n = -0.5 * np.log(2 * np.pi)  # ln N(0 | 0, 1)
+    expected = 2 * log_n - np.log(2)
+    if not np.isclose(value, expected, rtol=1e-6):
+        raise _stop(
+            "gmm_elbo",
+            f"returns {value:.4f} for two points at 0, two identical components N(0, 1) of weight 0.5 and "
+            "Q = [[0.5, 0.5], [1, 0]], where the bound is ln N(0 | 0, 1) for the first point (Q is its posterior) "
+            f"and ln N(0 | 0, 1) - ln 2 for the second (a one-hot Q, 0 ln 0 = 0): {expected:.4f}",
+        )
+
+
+def check_general_em(general_em):
+    """Run general_em on the model of its try-it cell, whose every step is known by hand.
+
+    The parameter counts the M-steps, the E-step passes it on as Q, and the ELBO after the t-th M-step is
+    1 - 0.5**t. With tol = 0.1 EM stops after 4 iterations, the first to gain less than tol (0.0625).
+
+    Raises
+    ------
+    DemoStopped
+        Naming what general_em returned and what it should return.
+    """
+    result = general_em(
+        None, 0, lambda X, params: params, lambda X, Q: Q + 1, lambda X, params, Q: 1 - 0.5**params, tol=0.1
+    )
+    if not isinstance(result, (tuple, list)) or len(result) != 4:
+        raise _stop("general_em", f"returns {type(result).__name__} {result!r}, not (params, Q, elbos, n_iters)")
+    params, _, elbos, n_iters = result
+    elbos = np.asarray(elbos, dtype=float)
+    if not (params == 4 and n_iters == 4 and elbos.shape == (4,) and np.allclose(elbos, [0.5, 0.75, 0.875, 0.9375])):
+        raise _stop(
+            "general_em",
+            f"returns params = {params!r}, elbos = {_show(elbos)}, n_iters = {n_iters!r} for the model of its "
+            "try-it cell (the M-step counts, the ELBO after the t-th M-step is 1 - 0.5**t, tol = 0.1), where it "
+            "should return 4, [0.5, 0.75, 0.875, 0.9375] and 4: the 4th iteration gains 0.0625 < tol and stops it",
+        )
+
+
+def check_rising(values, what, where="iteration", start=1, loop="general_em"):
+    """Stop a demo whose ELBO or log-likelihood became NaN or infinite, or went down.
+
+    Parameters
+    ----------
+    values : sequence of float
+        The values after every iteration (or half-step), in order.
+    what : str
+        Their name in the stopping sentence: "ELBO", "log-likelihood".
+    where : str, default="iteration"
+        What one step is called.
+    start : int, default=1
+        The step of values[0]: 1 for general_em's elbos (the first is after iteration 1), 0 for a list
+        that begins with the start.
+    loop : str or None, default="general_em"
+        The function that ran the iterations, named among the suspects; None when the loop is the
+        lesson's own (the slice's steppers).
+
+    Raises
+    ------
+    DemoStopped
+        With the step and the values: EM never lowers either, whatever the model, so one of the
+        functions is not what the theory asks.
+    """
+    values = np.asarray(values, dtype=float)
+
+    def step(j):
+        return "the start" if start + j == 0 else f"{where} {start + j}"
+
+    bad = np.flatnonzero(~np.isfinite(values))
+    if len(bad):
+        raise DemoStopped(
+            f"stopped: the {what} is {values[bad[0]]} after {step(bad[0])}. Usually a log of 0 or a density that "
+            "underflowed: compute in log space (logsumexp) and leave out the terms with Q = 0."
+        )
+    fell = np.flatnonzero(np.diff(values) < -1e-9 * (1 + np.abs(values[1:])))
+    if len(fell):
+        j = int(fell[0]) + 1
+        records = (
+            f", and {loop} records elbo(X, params, Q) of each new params with the Q its M-step used" if loop else ""
+        )
+        raise DemoStopped(
+            f"stopped: the {what} went down, from {values[j - 1]:.6g} to {values[j]:.6g} at {step(j)}. EM never "
+            f"lowers it when the E-step is the exact posterior and the M-step maximises the bound{records}: one of "
+            "these is wrong; the check cells above say which."
+        )

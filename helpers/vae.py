@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from helpers.cells import DemoStopped
 from helpers.stepper import FigureImage
 
 DIGIT_COLORS = [f"C{k}" for k in range(10)]  # the tab10 cycle: one colour per digit
@@ -404,3 +405,180 @@ class LatentExplorer(FigureImage):
         self._picture.set_data(self.decoded)
         self._title.set_text(f"decode(z), z = ({self.z[0]:.2f}, {self.z[1]:.2f})")
         self.redraw([self._picture, self._cross, self._title])
+
+
+# ------------------------------------------------------------------------------ the training demos' guards
+def _stop(function, sentence):
+    """DemoStopped for a training that did not start: what the student's function returned, and what to do."""
+    return DemoStopped(f"not trained: your {function} {sentence}. Fix {function} above, then run this cell again.")
+
+
+def _values(result, function):
+    """A result of the student's function as a float ndarray; DemoStopped when it is no tensor."""
+    import torch
+
+    if not torch.is_tensor(result):
+        raise _stop(function, f"returns {type(result).__name__} {result!r}, not a torch tensor")
+    return result.detach().cpu().double().numpy()
+
+
+def _row(values):
+    return "(" + ", ".join(f"{v:.4g}" for v in np.ravel(values)) + ")"
+
+
+def check_vae_functions(reparameterize, kl_divergence, vae_loss):
+    """Try the three exercises on small inputs whose answers are known by hand, before any training.
+
+    A training run takes the three functions as they are: with a KL of the wrong sign it runs its
+    epochs to a loss of -1e26 and reports that as progress. So the demos try each function first, in
+    the order of the exercises, and stop on the first one that gives a wrong answer.
+
+    Parameters
+    ----------
+    reparameterize, kl_divergence, vae_loss : callable
+        The notebook's functions (the student's).
+
+    Raises
+    ------
+    DemoStopped
+        With a sentence naming the function, the input, what it returned and what it should return.
+        A function that raises (still the stub, or an error) raises as it is. Torch's global random
+        state is left as it was.
+    """
+    import torch
+
+    # reparameterize: 20,000 draws from N((0, 1), diag(4, 1/4)), and the gradients of their sum
+    n, sigma = 20_000, np.array([2.0, 0.5])
+    mu = torch.tensor([[0.0, 1.0]]).repeat(n, 1).requires_grad_()
+    logvar = torch.tensor([[4.0, 0.25]]).log().repeat(n, 1).requires_grad_()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        z = reparameterize(mu, logvar)
+    draws = _values(z, "reparameterize")
+    if draws.shape != (n, 2):
+        raise _stop("reparameterize", f"returns shape {draws.shape} for mu of shape ({n}, 2), not one z per row")
+    spread, centre = draws.std(axis=0), draws.mean(axis=0)
+    if np.all(spread < 1e-6):
+        raise _stop("reparameterize", "returns z = mu: no noise is added (eps = torch.randn_like(mu))")
+    if np.any(np.abs(spread - sigma) > 0.05 * sigma):
+        raise _stop(
+            "reparameterize",
+            f"draws with standard deviations {_row(spread)} for logvar = (ln 4, ln 1/4), where "
+            "sigma = exp(logvar / 2) = (2, 0.5)",
+        )
+    if np.any(np.abs(centre - [0.0, 1.0]) > 0.05):
+        raise _stop("reparameterize", f"draws around {_row(centre)} for mu = (0, 1)")
+    grads = [None, None]
+    if z.requires_grad:
+        z.sum().backward()
+        grads = [None if t.grad is None else t.grad.cpu().numpy() for t in (mu, logvar)]
+    if any(g is None for g in grads) or not np.allclose(grads[0], 1.0, atol=1e-4) or not np.any(grads[1]):
+        raise _stop(
+            "reparameterize",
+            "lets no gradient through to mu and logvar (dz/dmu should be 1): draw eps alone and return "
+            "mu + sigma * eps, computed from logvar with torch",
+        )
+
+    # kl_divergence: the prior itself, means of 0.5, variances e and 1/e
+    inputs = [
+        ([0.0, 0.0], [0.0, 0.0], "mu = (0, 0), logvar = (0, 0)", "0: q is the prior"),
+        ([0.5, 0.0], [0.0, 0.0], "mu = (0.5, 0), logvar = (0, 0)", "0.5^2 / 2 = 0.125"),
+        ([0.5, 0.5], [0.0, 0.0], "mu = (0.5, 0.5), logvar = (0, 0)", "2 x 0.125 = 0.25"),
+        ([0.0, 0.0], [1.0, -1.0], "mu = (0, 0), logvar = (1, -1)", "(e - 2) / 2 + (1/e) / 2 = 0.5431"),
+    ]
+    expected = np.array([0.0, 0.125, 0.25, (np.e - 2) / 2 + np.exp(-1) / 2])
+    kl = _values(
+        kl_divergence(torch.tensor([r[0] for r in inputs]), torch.tensor([r[1] for r in inputs])), "kl_divergence"
+    )
+    if kl.shape != (4,):
+        raise _stop(
+            "kl_divergence",
+            f"returns shape {kl.shape} for 4 rows of mu and logvar, not one KL per row, shape (4,): sum over "
+            "the latent dimensions only (dim=1)",
+        )
+    if not np.all(np.isfinite(kl)):
+        j = int(np.flatnonzero(~np.isfinite(kl))[0])
+        raise _stop("kl_divergence", f"returns {kl[j]} for {inputs[j][2]}, where KL = {inputs[j][3]}")
+    if np.any(kl < -1e-6):
+        j = int(np.flatnonzero(kl < -1e-6)[0])
+        raise _stop(
+            "kl_divergence",
+            f"returns negative values ({kl[j]:.4g} for {inputs[j][2]}), and a KL divergence is never negative",
+        )
+    wrong = np.flatnonzero(np.abs(kl - expected) > 1e-4 * (1 + expected))
+    if len(wrong):
+        j = int(wrong[0])
+        raise _stop("kl_divergence", f"returns {kl[j]:.4g} for {inputs[j][2]}, where KL = {inputs[j][3]}")
+
+    # vae_loss: logits 0 give BCE = ln 2 per pixel, the KL terms are 0 and 2.5; then confident, wrong logits
+    x = torch.tensor([[1.0, 0.0, 1.0, 0.0], [0.0, 0.5, 1.0, 1.0]])
+    cases = [
+        (
+            torch.zeros(2, 4),
+            x,
+            torch.tensor([[0.0, 0.0], [1.0, 2.0]]),
+            4 * np.log(2) + (0 + 2.5) / 2,
+            "two images of 4 pixels, logits 0 and KL terms 0 and 2.5",
+            "4 ln 2 + (0 + 2.5) / 2 = 4.0226: the BCE summed over the pixels, plus the KL, averaged over the images",
+        ),
+        (
+            torch.tensor([[-25.0, 25.0, -25.0, 25.0]]),
+            x[:1],
+            torch.zeros(1, 2),
+            4 * (25 + np.log1p(np.exp(-25))),
+            "one image whose 4 logits are +-25 on the wrong side, KL 0",
+            "4 x 25 = 100.0000: computed from the logits (binary_cross_entropy_with_logits), since sigmoid(25) "
+            "is exactly 1 in float32",
+        ),
+    ]
+    for logits, images, means, value, given, where in cases:
+        loss = _values(vae_loss(logits, images, means, torch.zeros_like(means)), "vae_loss")
+        if loss.shape != ():
+            raise _stop(
+                "vae_loss",
+                f"returns shape {loss.shape} for {given}, not one number, shape (): the mean over the batch",
+            )
+        if not abs(float(loss) - value) <= 1e-4 * value:
+            raise _stop("vae_loss", f"returns {float(loss):.4f} for {given}, where the loss is {where}")
+
+
+def check_training(history, growing=3):
+    """Stop a training demo whose loss became NaN or infinite, fell below 0 or kept growing.
+
+    Parameters
+    ----------
+    history : dict of lists
+        As returned by ``VAE.fit``.
+    growing : int, default=3
+        Stop when the training loss grew this many epochs in a row (by more than 0.5 % in all).
+
+    Raises
+    ------
+    DemoStopped
+        With what happened (the epoch and the values) and what to look at.
+    """
+    for key, which in (("loss", "training"), ("val_loss", "held-out")):
+        values = np.asarray(history.get(key) or [], dtype=float)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            raise DemoStopped(
+                f"training stopped making sense: the {which} loss is {values[bad[0]]} after epoch {bad[0] + 1}. "
+                "One of reparameterize, kl_divergence and vae_loss gives NaN or infinity on the model's outputs "
+                "(large logits or log-variances?): their check cells above say more."
+            )
+        below = np.flatnonzero(values < 0)
+        if len(below):
+            raise DemoStopped(
+                f"training stopped making sense: the {which} loss is {values[below[0]]:.4g} nats per image after "
+                f"epoch {below[0] + 1}, below 0. A negative ELBO is a cross-entropy plus a KL divergence, both "
+                ">= 0, so kl_divergence or vae_loss has a sign wrong: fix it above, then run this cell again."
+            )
+    loss = np.asarray(history["loss"], dtype=float)
+    for start in range(len(loss) - growing):
+        window = loss[start : start + growing + 1]
+        if np.all(np.diff(window) > 0) and window[-1] - window[0] > 0.005 * abs(window[0]):
+            raise DemoStopped(
+                f"training stopped making sense: the training loss grew for {growing} epochs in a row, from "
+                f"{window[0]:.1f} to {window[-1]:.1f} nats per image (epochs {start + 1} to {start + growing + 1}), "
+                "where each epoch should lower it. Look at vae_loss and reparameterize and their check cells above."
+            )
