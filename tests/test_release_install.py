@@ -146,17 +146,14 @@ def make(bundle, *arguments, env=None):
 
 
 def stub_verdict(exercise):
-    """What the check of a stub says: not implemented yet, or, for a function that calls other exercises
-    (kmeans calls assign_clusters), that it waits for theirs."""
-    if exercise.uses:
-        return f"✘ {exercise.name}: not checked yet: it calls"
+    """What the check of a stub says, for a function that calls other exercises (kmeans) as for the others."""
     return f"✘ {exercise.name}: not implemented yet"
 
 
 @pytest.mark.slow
 def test_make_check_fails_on_the_stubs_and_passes_once_solved(student_python, tmp_path):
     """`make check` in a bundle, with the student's python: each check of the stubs says "not implemented yet"
-    (or, for a function that calls others, "not checked yet") and the exit status is not 0; with the solved
+    and the exit status is not 0; with the solved
     notebooks in notebooks/ every check passes and the exit status is 0."""
     bundle = release(tmp_path / "release")  # its own: the solved notebooks are written into it
     status, out = make(bundle, "check", f"PYTHON={student_python}")
@@ -188,7 +185,7 @@ def test_make_check_installs_the_bundle_into_the_venv_first(tmp_path):
     assert all(Path(path).is_relative_to(bundle) for path in where.stdout.split()), where.stdout
     command = Path(python).parent / "autograde"
     assert (
-        "✘ kmeans: not checked yet"
+        "✘ kmeans: not implemented yet"
         in run(command, "check", bundle / "notebooks" / "01_kmeans.ipynb", cwd=tmp_path, check=False).stdout
     )
 
