@@ -238,6 +238,16 @@ def write_solved(out):
     return paths
 
 
+def output_text(cell):
+    """What an executed code cell shows as text: its streams, and each error's traceback and message."""
+    out = []
+    for o in cell.get("outputs", []):
+        out.append(o.get("text", "") if o.output_type == "stream" else "\n".join(o.get("traceback", [])))
+        if o.output_type == "error":
+            out.append(f"{o.ename}: {o.evalue}")
+    return "\n".join(out)
+
+
 # ------------------------------------------------------------------ submissions (for testing the grader)
 def lesson_notebook(key="kmeans"):
     """The lesson's notebook as handed out: the stubs."""

@@ -11,7 +11,7 @@ from nbclient import NotebookClient
 
 from autograde import fixtures
 from autograde.lessons import NOTEBOOKS, exercises
-from autograde.notebooks import NOTEBOOK_DIR, function_source, role, solve, with_metadata
+from autograde.notebooks import NOTEBOOK_DIR, function_source, output_text, role, solve, with_metadata
 
 LESSONS = sorted(NOTEBOOKS)
 
@@ -39,15 +39,6 @@ def execute(nb, allow_errors=False):
     return nb
 
 
-def text_of(cell):
-    out = []
-    for o in cell.get("outputs", []):
-        out.append(o.get("text", "") if o.output_type == "stream" else "\n".join(o.get("traceback", [])))
-        if o.output_type == "error":
-            out.append(f"{o.ename}: {o.evalue}")
-    return "\n".join(out)
-
-
 def test_execute_sets_the_kernel_environment_and_leaves_this_one_alone():
     before = dict(os.environ)
     keys = sorted(KERNEL_ENV)
@@ -55,7 +46,7 @@ def test_execute_sets_the_kernel_environment_and_leaves_this_one_alone():
         cells=[nbformat.v4.new_code_cell(f"import os; print([os.environ.get(k) for k in {keys}])")]
     )
     execute(nb)
-    assert text_of(nb.cells[0]).strip() == str([KERNEL_ENV[k] for k in keys])
+    assert output_text(nb.cells[0]).strip() == str([KERNEL_ENV[k] for k in keys])
     assert dict(os.environ) == before
 
 
@@ -132,7 +123,7 @@ def test_every_notebook_runs_top_to_bottom(key, state):
     assert nb.cells[-1].cell_type == "markdown" or nb.cells[-1].execution_count is not None
     assert all(c.execution_count is not None for c in nb.cells if c.cell_type == "code"), "a cell did not run"
     for cell in (c for c in nb.cells if role(c) == "check"):
-        name, out = cell.metadata.nbgrader.grade_id.removeprefix("check_"), text_of(cell)
+        name, out = cell.metadata.nbgrader.grade_id.removeprefix("check_"), output_text(cell)
         assert "Traceback" not in out and "autograde/" not in out, out
         if state == "stub":
             assert f"✘ {name}: not implemented yet" in out, out

@@ -17,7 +17,7 @@ from setuptools.config.pyprojecttoml import read_configuration
 
 from autograde import student_cli
 from autograde.lessons import NOTEBOOKS, exercises
-from autograde.notebooks import NOTEBOOK_DIR, lesson_notebook, read, role, solve
+from autograde.notebooks import NOTEBOOK_DIR, lesson_notebook, output_text, read, role, solve
 from autograde.release import release
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -222,24 +222,17 @@ def test_solved_notebooks_run_top_to_bottom_in_the_student_environment(bundle, s
             allow_errors=True,
             resources={"metadata": {"path": str(bundle / "notebooks")}},
         ).execute(env=env)
-        executable, autograde_file, helpers_file, no_solutions = json.loads(text_of(nb.cells[0]))
+        executable, autograde_file, helpers_file, no_solutions = json.loads(output_text(nb.cells[0]))
         assert Path(executable) == Path(student_python), executable
         assert Path(autograde_file).is_relative_to(bundle) and Path(helpers_file).is_relative_to(bundle), filename
         assert no_solutions, filename
-        errors = [text_of(c)[-500:] for c in nb.cells if any(o.output_type == "error" for o in c.get("outputs", []))]
+        errors = [
+            output_text(c)[-500:] for c in nb.cells if any(o.output_type == "error" for o in c.get("outputs", []))
+        ]
         failures += [f"{filename}: {e}" for e in errors]
         for cell in (c for c in nb.cells if role(c) == "check"):
             name = cell.metadata.nbgrader.grade_id.removeprefix("check_")
-            if f"✔ {name}: all" not in text_of(cell):
-                failures.append(f"{filename}: {cell.source.strip()} printed {text_of(cell)!r}")
+            if f"✔ {name}: all" not in output_text(cell):
+                failures.append(f"{filename}: {cell.source.strip()} printed {output_text(cell)!r}")
         assert all(c.execution_count is not None for c in nb.cells if c.cell_type == "code"), filename
     assert failures == [], "\n".join(failures)
-
-
-def text_of(cell):
-    out = []
-    for o in cell.get("outputs", []):
-        out.append(o.get("text", "") if o.output_type == "stream" else "\n".join(o.get("traceback", [])))
-        if o.output_type == "error":
-            out.append(f"{o.ename}: {o.evalue}")
-    return "\n".join(out)
