@@ -23,7 +23,10 @@ NB = "01_kmeans.ipynb"
 EXERCISES = {ex.name: ex.points for ex in exercises("kmeans")}
 LIMITS = sandbox.Limits(cell_seconds=3, exercise_seconds=3, notebook_seconds=40)
 ARGS = {"X": 0, "centroids": 0, "labels": 0}
-SECRETS = [ROOT / "solutions" / "kmeans.py", ROOT / "autograde" / "hidden" / "kmeans.py"]
+SECRETS = [
+    ROOT / "solutions" / "kmeans.py",
+    ROOT / "autograde" / "lessons" / "kmeans.py",
+]  # the declarations: hidden cases, wrong code
 
 # Each attack reads the reference by some route; whatever it reads it executes, so that the stubs become the
 # reference's functions (full marks) if any route works.
@@ -81,6 +84,15 @@ READS = {
     ),
 }
 OTHER_ATTACKS = {
+    # the lesson's declarations as the sandbox holds them: the students' copy, with no reference or alternative
+    "takes-the-declarations": (
+        "import autograde.lessons.kmeans as lesson\n"
+        "for _name in ['init_centroids', 'assign_clusters', 'update_centroids', 'compute_distortion', 'kmeans']:\n"
+        "    _ex = getattr(lesson, _name)\n"
+        "    _fn = _ex.reference or next(iter(_ex.alternatives), None)\n"
+        "    if _fn is not None:\n"
+        "        globals()[_name] = _fn\n"
+    ),
     # the grader's channel: forged replies on every descriptor, with and without the runner's request ids
     "forges-replies": (
         "import os, json\nfor fd in range(3, 64):\n    for text in ['\"done\"', '[1]', '7', '{\"id\": \"x\", \"output\": 2}']:\n"
