@@ -206,7 +206,7 @@ def function_source(fn, name=None):
         if any(isinstance(t, ast.Name) and t.id in used for t in node.targets):
             constants.append(ast.get_source_segment(inspect.getsource(module), node))
             used |= {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
-    parts = sorted({imports[n] for n in used if n in imports})
+    parts = list(dict.fromkeys(imports[n] for n in imports if n in used))  # in the module's order
     body = [inspect.getsource(f) for f in reversed(order)] + [inspect.getsource(fn)]
     header = "\n\n".join(block for block in ("\n".join(parts), "\n".join(constants)) if block)
     source = header + ("\n\n\n" if header else "") + "\n\n".join(body)

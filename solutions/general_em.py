@@ -13,8 +13,10 @@ iteration for iteration.
 """
 
 import numpy as np
-from scipy.linalg import cholesky, solve_triangular
+from scipy.linalg import solve_triangular
 from scipy.special import logsumexp
+
+from helpers import validate
 
 REG_COVAR = 1e-6  # added to every covariance's diagonal after each M-step, as em_mog's default
 
@@ -52,13 +54,8 @@ def general_em(X, init_params, e_step, m_step, elbo=None, max_iters=100, tol=1e-
     n_iters : int
         Number of iterations run (``len(elbos)`` when an elbo is given).
     """
-    for name, fn in (("e_step", e_step), ("m_step", m_step), ("elbo", elbo)):
-        if not callable(fn) and not (name == "elbo" and fn is None):
-            raise TypeError(f"{name} must be a function; got {type(fn).__name__}")
-    if isinstance(max_iters, bool) or not isinstance(max_iters, (int, np.integer)) or max_iters < 1:
-        raise ValueError(f"max_iters must be a positive integer; got {max_iters!r}")
-    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)) or not tol >= 0:
-        raise ValueError(f"tol must be a number >= 0; got {tol!r}")
+    validate.functions(e_step=e_step, m_step=m_step, elbo=elbo)
+    validate.iterations(max_iters, tol)
     params, Q, elbos = init_params, None, []
     for n_iters in range(1, int(max_iters) + 1):  # noqa: B007 (n_iters is returned)
         Q = e_step(X, params)  # E: the bound touches log p(X | params)
@@ -85,54 +82,16 @@ def _largest_change(old, new):
 
 
 # ---------------------------------------------------------------------------- the Gaussian mixture
-def _points(X):
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[0] == 0:
-        raise ValueError(f"X must be a non-empty 2-D array of shape (n, d); got shape {X.shape}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X contains NaN or infinity: remove or impute those values first")
-    return X
-
-
-def _log_joint(X, params):
-    """(n, k): log phi_j + log N(x_i | mu_j, Sigma_j), through Cholesky factors of the covariances."""
-    X = _points(X)
-    if not isinstance(params, dict) or not {"phi", "mu", "Sigma"} <= params.keys():
-        raise ValueError('params must be a dict with the keys "phi", "mu" and "Sigma"')
-    phi, mu, Sigma = (np.asarray(params[key], dtype=float) for key in ("phi", "mu", "Sigma"))
-    (n, d), k = X.shape, len(phi)
-    if phi.ndim != 1 or mu.shape != (k, d) or Sigma.shape != (k, d, d):
-        raise ValueError(
-            f"params must hold phi (k,), mu (k, {d}) and Sigma (k, {d}, {d}); "
-            f"got {phi.shape}, {mu.shape} and {Sigma.shape}"
-        )
-    if not all(np.all(np.isfinite(a)) for a in (phi, mu, Sigma)):
-        raise ValueError("params contain NaN or infinity")
-    if np.any(phi < 0) or abs(phi.sum() - 1) > 1e-6:
-        raise ValueError(f"phi must be non-negative and sum to 1; got {phi}")
-    if np.any(np.abs(Sigma - Sigma.swapaxes(1, 2)) > 1e-8 * np.abs(Sigma).max()):
-        raise ValueError("every Sigma[j] must be symmetric (equal to its transpose)")
-    log_prob = np.empty((n, k))
-    for j in range(k):  # a loop over components, never over points
-        try:
-            L = cholesky(Sigma[j], lower=True)
-        except np.linalg.LinAlgError:
-            raise ValueError(f"Sigma[{j}] is not positive definite") from None
-        y = solve_triangular(L, (X - mu[j]).T, lower=True)  # y^T y = (x - mu)^T Sigma^-1 (x - mu)
-        log_det = 2 * np.sum(np.log(np.diag(L)))
-        log_prob[:, j] = -0.5 * (d * np.log(2 * np.pi) + log_det + np.sum(y**2, axis=0))
-    with np.errstate(divide="ignore"):
-        return log_prob + np.log(phi)  # a weight of 0 gives -inf: that component takes no point
-
-
-def _posterior_of(Q, n, k=None):
-    """Q as a float array of shape (n, k) whose rows are probability vectors."""
-    Q = np.asarray(Q, dtype=float)
-    if Q.ndim != 2 or Q.shape[0] != n or Q.shape[1] == 0 or (k is not None and Q.shape[1] != k):
-        raise ValueError(f"Q must have shape ({n}, {k or 'k'}), one row per point; got {Q.shape}")
-    if not np.all(np.isfinite(Q)) or np.any(Q < 0) or not np.allclose(Q.sum(axis=1), 1, rtol=0, atol=1e-6):
-        raise ValueError("Q must be finite and non-negative, each row summing to 1 over the components")
-    return Q
+def _log_joint(X, phi, mu, Sigma):
+    """log phi_j + log N(x_i | mu_j, Sigma_j) for every point and component, shape (n, k)."""
+    n, d = X.shape
+    log_joint = np.empty((n, len(phi)))
+    for j in range(len(phi)):  # a loop over components, never over points
+        L = np.linalg.cholesky(Sigma[j])  # Sigma_j = L L^T: log|Sigma_j| = 2 sum log L_ii
+        y = solve_triangular(L, (X - mu[j]).T, lower=True)  # ||y_i||^2 = (x_i - mu_j)^T Sigma_j^-1 (x_i - mu_j)
+        log_joint[:, j] = -0.5 * (d * np.log(2 * np.pi) + 2 * np.sum(np.log(np.diag(L))) + np.sum(y**2, axis=0))
+    with np.errstate(divide="ignore"):  # a weight of 0 gives -inf: that component takes no point
+        return log_joint + np.log(phi)
 
 
 def gmm_initialize(X, k, rng=None):
@@ -153,11 +112,8 @@ def gmm_initialize(X, k, rng=None):
         random, shape (k, d); ``"Sigma"``: the covariance of the data plus REG_COVAR on the diagonal,
         for every component, shape (k, d, d).
     """
-    X = _points(X)
-    n, d = X.shape
-    if isinstance(k, bool) or int(k) != k or not 1 <= k <= n:
-        raise ValueError(f"k must be an integer between 1 and the number of points ({n}); got {k!r}")
-    k = int(k)
+    X = validate.data(X, k)
+    (n, d), k = X.shape, int(k)
     rng = np.random.default_rng() if rng is None else rng
     Sigma = np.cov(X.T, bias=True).reshape(d, d) + REG_COVAR * np.eye(d)
     return {
@@ -180,8 +136,9 @@ def gmm_e_step(X, params):
     Q : ndarray of shape (n, k)
         Rows sum to 1; computed in log space (finite for points far from every component).
     """
-    log_prob = _log_joint(X, params)
-    return np.exp(log_prob - logsumexp(log_prob, axis=1, keepdims=True))
+    X = validate.data(X)
+    log_joint = _log_joint(X, *validate.mixture_params(params, X.shape[1]))
+    return np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))  # normalised in log space
 
 
 def gmm_m_step(X, Q):
@@ -199,13 +156,10 @@ def gmm_m_step(X, Q):
         ``"phi"`` = N_j / n, ``"mu"`` the Q-weighted means, ``"Sigma"`` the Q-weighted covariances
         (divided by N_j) plus REG_COVAR on the diagonal, as em_mog does after its M-step.
     """
-    X = _points(X)
-    Q = _posterior_of(Q, X.shape[0])
-    (n, d) = X.shape
-    Nk = Q.sum(axis=0)
-    if np.any(Nk <= 0):
-        raise ValueError(f"component {int(np.argmax(Nk <= 0))} has no weight in Q (N_j = 0): it cannot be updated")
-    mu = (Q.T @ X) / Nk[:, None]
+    X = validate.data(X)
+    Q = validate.responsibilities(Q, X.shape[0], "Q", every_component=True)
+    (n, d), Nk = X.shape, Q.sum(axis=0)  # N_j, the effective number of points of component j
+    mu = Q.T @ X / Nk[:, None]
     Sigma = np.empty((len(Nk), d, d))
     for j in range(len(Nk)):
         diff = X - mu[j]
@@ -229,10 +183,12 @@ def gmm_elbo(X, params, Q):
         expected complete-data log-likelihood plus the entropy of Q. It equals the log-likelihood
         when Q is the E-step's posterior for these params, and is lower for any other Q.
     """
-    log_prob = _log_joint(X, params)
-    Q = _posterior_of(Q, *log_prob.shape)
+    X = validate.data(X)
+    phi, mu, Sigma = validate.mixture_params(params, X.shape[1])
+    Q = validate.responsibilities(Q, X.shape[0], "Q", k=len(phi))
+    log_joint = _log_joint(X, phi, mu, Sigma)
     held = Q > 0  # terms with Q_ij = 0 contribute 0 (0 log 0 = 0, and 0 times log phi_j = -inf too)
-    return float(np.sum(Q[held] * (log_prob[held] - np.log(Q[held]))))
+    return float(np.sum(Q[held] * (log_joint[held] - np.log(Q[held]))))
 
 
 if __name__ == "__main__":  # python -m solutions.general_em [--out FILE.png]: a short demonstration

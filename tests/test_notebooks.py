@@ -1,6 +1,7 @@
 """The lesson notebooks: structure and nbgrader metadata, fixtures in step with solutions/,
 the solved version runs with every check passing, the student version's checks ask for code."""
 
+import ast
 import inspect
 import os
 import runpy
@@ -57,6 +58,34 @@ def test_committed_notebook_is_valid_and_clean(key):
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, "commit notebooks with outputs cleared"
+
+
+def code_lines(source):
+    """The lines of a cell that are not its functions' docstrings (the stub shows the same docstrings)."""
+    tree = ast.parse(source)
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and ast.get_docstring(node) is not None:
+            docstrings |= set(range(node.body[0].lineno, node.body[0].end_lineno + 1))
+    return [line for number, line in enumerate(source.splitlines(), 1) if number not in docstrings]
+
+
+def test_code_lines_leave_out_docstrings_only():
+    source = 'import numpy as np\n\n\ndef f(x):\n    """Twice x.\n\n    More.\n    """\n    return 2 * x  # """\n'
+    assert code_lines(source) == ["import numpy as np", "", "", "def f(x):", '    return 2 * x  # """']
+
+
+@pytest.mark.parametrize("key", LESSONS)
+def test_every_solved_cell_is_at_most_40_lines_of_code(key):
+    """The answer key reads like the lesson: each exercise's solved cell, imports and helpers included."""
+    solved = solve(nbformat.read(NOTEBOOK_DIR / NOTEBOOKS[key], as_version=4), key)
+    lengths = {
+        cell.metadata["nbgrader"]["grade_id"]: len(code_lines(cell.source))
+        for cell in solved.cells
+        if role(cell) == "solution"
+    }
+    assert set(lengths) == {exercise.name for exercise in exercises(key)}
+    assert max(lengths.values()) <= 40, lengths
 
 
 @pytest.mark.parametrize("key", LESSONS)

@@ -14,7 +14,7 @@ from nbclient import NotebookClient
 from packaging.requirements import Requirement
 
 from autograde.lessons import NOTEBOOKS, exercises, student_source
-from autograde.notebooks import role
+from autograde.notebooks import NOTEBOOK_DIR, read, role, solve
 from autograde.platforms import TORCH_INDEX
 from autograde.release import release
 
@@ -158,7 +158,7 @@ def test_make_check_runs_the_checks_of_every_notebook(bundle):
     assert "make lab" in make_dry_run(bundle, "help")  # the default target says what there is
 
 
-def test_no_solutions_no_hidden_cases_no_mistaken_implementations(bundle, reference_lines):
+def test_no_solutions_no_hidden_cases_no_mistaken_implementations(bundle, answers_in):
     names = {p.name for p in bundle.rglob("*")}
     assert not (bundle / "solutions").exists()
     assert not (bundle / "autograde" / "hidden").exists() and not (bundle / "autograde" / "mistakes").exists()
@@ -168,8 +168,7 @@ def test_no_solutions_no_hidden_cases_no_mistaken_implementations(bundle, refere
         for p in bundle.rglob("*")
         if p.is_file() and p.suffix in (".py", ".ipynb", ".json", ".md", ".toml", ".yaml", ".txt")
     )
-    leaked = [line for line in reference_lines if line in text]
-    assert leaked == [], f"reference code found in the release: {leaked[:3]}"
+    assert answers_in(text) == {}, "reference answers found in the release"
     for key in NOTEBOOKS:  # the lessons as students get them: no hidden case, no mistaken or alternative code
         assert (bundle / "autograde" / "lessons" / f"{key}.py").read_text() == student_source(key)
         for ex in exercises(key):
@@ -220,3 +219,11 @@ def test_check_cells_run_in_the_bundle(bundle):
     }
     assert "✔ compute_distortion" in outputs["check(compute_distortion)"]
     assert "not implemented yet" in outputs["check(assign_clusters)"]
+
+
+def test_the_answer_check_finds_every_answer_of_the_solved_notebooks(answers_in):
+    """The check above can fail: the solved notebooks give away every exercise, the student ones none."""
+    notebooks = [solve(read(NOTEBOOK_DIR / name), key) for key, name in NOTEBOOKS.items()]
+    solved = "\n".join(cell.source for nb in notebooks for cell in nb.cells)
+    assert set(answers_in(solved)) == {ex.name for key in NOTEBOOKS for ex in exercises(key)}
+    assert answers_in("\n".join((NOTEBOOK_DIR / name).read_text() for name in NOTEBOOKS.values())) == {}
