@@ -18,6 +18,7 @@ from autograde.judge import (
     as_number,
     compare,
     compare_array,
+    compare_number,
     describe,
     fmt,
 )
@@ -55,6 +56,7 @@ _one_hot = np.eye(3)[[0, 1, 2, 0, 1, 2, 0, 0]]
 _trace = {"init_params": TRACE_INIT} | {
     f: ModelFunction(f"trace_{f}") for f in ("e_step", "m_step", "elbo")
 }  # general_em's model: records the calls
+_halving = {f: ModelFunction(f"halving_{f}") for f in ("e_step", "m_step")} | {"elbo": None}  # no ELBO
 _levels_off = np.array([-10.0, -6.0, -5.0, -4.5, -4.4, -4.39, -4.3899995, -4.389999, -4.3899989])
 _X4 = np.random.default_rng(27181).normal(size=(150, 4))
 _params4 = {
@@ -145,7 +147,13 @@ def judge_gmm_initialize(case, got, expected):
             if not np.allclose(S, S.T) or np.linalg.eigvalsh((S + S.T) / 2)[0] <= 0:
                 raise Failure(f'params["Sigma"][{j}] = {fmt(S)} must be symmetric positive definite')
         starts.append(mu)
-    seeds = [call["rng"].seed for call in case.calls]
+    omitted = [mu for call, mu in zip(case.calls, starts) if "rng" not in call]
+    if len(omitted) >= 2 and all(np.array_equal(mu, omitted[0]) for mu in omitted):
+        raise Failure(
+            f"{len(omitted)} calls without rng all gave the same means: without rng, use a fresh generator",
+            "init_fixed_default",
+        )
+    seeds = [call["rng"].seed for call in case.calls if "rng" in call]
     for i in range(len(seeds)):
         for j in range(i):
             if seeds[i] == seeds[j] and not np.array_equal(starts[i], starts[j]):
@@ -185,11 +193,16 @@ def gmm_initialize__init_global_random(X, k, rng):
     return _wrong_initialize(X, k, np.random, random=True)  # the global generator is the mistake itself
 
 
+def gmm_initialize__init_fixed_default(X, k, rng=None):
+    return _wrong_initialize(X, k, np.random.default_rng(0) if rng is None else rng)  # a fixed seed when omitted
+
+
 def gmm_initialize__init_weights_not_normalised(X, k, rng):
     return _wrong_initialize(X, k, rng, normalised=False)
 
 
-def gmm_initialize__permutation(X, k, rng):
+def gmm_initialize__permutation(X, k, rng=None):
+    rng = np.random.default_rng() if rng is None else rng
     X = np.asarray(X, dtype=float)
     n, d = X.shape
     rows = rng.permutation(n)[:k]
@@ -215,6 +228,7 @@ gmm_initialize = Exercise(
         Case("the same seed twice", [{"X": _pts, "k": 3, "rng": RngSeed(7)}] * 2),
         Case("different seeds", [{"X": _pts, "k": 2, "rng": RngSeed(s)} for s in range(10)]),
         Case("3-D data, k = 4", [{"X": _cube, "k": 4, "rng": RngSeed(1)}]),
+        Case("rng omitted: a fresh generator each call", [{"X": _pts, "k": 3}] * 5),
     ],
     hidden=[
         Case(
@@ -227,6 +241,7 @@ gmm_initialize = Exercise(
             [{"X": _faithful, "k": 1, "rng": RngSeed(s)} for s in range(8)],
             kind="a single component, many generators",
         ),
+        Case("rng omitted, 3-D data", [{"X": _cube, "k": 4}] * 4, kind="no generator given"),
     ],
     mistakes=[
         Mistake(
@@ -269,6 +284,13 @@ gmm_initialize = Exercise(
             "Start every Sigma_j at the covariance of the data, np.cov(X.T, bias=True) + REG_COVAR * I: a fixed "
             "identity ignores the data's scale (far too narrow or too wide).",
             wrong=gmm_initialize__init_cov_not_data,
+        ),
+        Mistake(
+            "init_fixed_default",
+            "a fixed seed when rng is omitted",
+            "Without rng, draw from a fresh generator, np.random.default_rng(): a fixed seed such as "
+            "default_rng(0) gives every restart the same start.",
+            wrong=gmm_initialize__init_fixed_default,
         ),
     ],
     alternatives=[gmm_initialize__permutation],
@@ -562,6 +584,8 @@ def judge_general_em(case, got, expected):
     max_iters, tol = call.get("max_iters", 100), call.get("tol", 1e-6)
     if not isinstance(got[0], (tuple, list)) or len(got[0]) != 4:
         raise Failure(f"general_em must return a tuple (params, Q, elbos, n_iters); got {describe(got[0])}")
+    if call["elbo"] is None:
+        return _judge_without_elbo(got[0], expected[0], tol)
     params, Q, elbos, n_iters = got[0]
     _, exp_Q, exp_elbos, exp_iters = expected[0]
     log = params.get("log") if isinstance(params, dict) else None
@@ -605,6 +629,23 @@ def judge_general_em(case, got, expected):
         raise Failure(f"Q must be the posterior of the last E-step (the one the last M-step used); got {describe(Q)}")
 
 
+def _judge_without_elbo(got, expected, tol):
+    """Without an elbo, general_em stops after the first iteration that moves no parameter by more than tol."""
+    params, Q, elbos, n_iters = got
+    exp_params, exp_Q, _, exp_iters = expected
+    if as_array(elbos, "elbos").size:
+        raise Failure(f"without an elbo function there is no ELBO to record: elbos must be empty; got {fmt(elbos)}")
+    iters = as_number(n_iters, "n_iters", integer=True)
+    if iters != exp_iters:
+        raise Failure(
+            f"ran {iters} iterations; without an elbo it should stop after {exp_iters}, the first iteration that "
+            f"moves no parameter by more than tol={tol} (the parameter moves by 1/2, 1/4, ...)",
+            "no_elbo_stop",
+        )
+    compare_number(params, exp_params, "params")
+    compare_number(Q, exp_Q, "Q (the posterior of the last E-step)")
+
+
 def general_em__ignores_tol(X, init_params, e_step, m_step, elbo, max_iters=100, tol=1e-6):
     params, elbos = init_params, []
     for _ in range(max_iters):
@@ -636,15 +677,32 @@ def general_em__never_updates(X, init_params, e_step, m_step, elbo, max_iters=10
     return params, Q, elbos, len(elbos)
 
 
-def general_em__while_loop(X, init_params, e_step, m_step, elbo, max_iters=100, tol=1e-6):
-    params, Q, elbos = init_params, None, []
+def general_em__while_loop(X, init_params, e_step, m_step, elbo=None, max_iters=100, tol=1e-6):
+    params, Q, elbos, n_iters = init_params, None, [], 0
     converged = False
-    while not converged and len(elbos) < max_iters:
+    while not converged and n_iters < max_iters:
+        Q = e_step(X, params)
+        old, params = params, m_step(X, Q)
+        n_iters += 1
+        if elbo is None:  # stop on the parameters: here a number
+            converged = abs(params - old) < tol
+        else:
+            elbos.append(float(elbo(X, params, Q)))
+            converged = len(elbos) >= 2 and elbos[-1] - elbos[-2] < tol
+    return params, Q, elbos, n_iters
+
+
+def general_em__no_elbo_stop(X, init_params, e_step, m_step, elbo=None, max_iters=100, tol=1e-6):
+    params, elbos = init_params, []
+    for n_iters in range(1, max_iters + 1):  # noqa: B007 (n_iters is returned)
         Q = e_step(X, params)
         params = m_step(X, Q)
+        if elbo is None:
+            continue  # without an ELBO nothing is compared: it always runs to max_iters
         elbos.append(float(elbo(X, params, Q)))
-        converged = len(elbos) >= 2 and elbos[-1] - elbos[-2] < tol
-    return params, Q, elbos, len(elbos)
+        if len(elbos) > 1 and elbos[-1] - elbos[-2] < tol:
+            break
+    return params, Q, elbos, n_iters
 
 
 general_em = Exercise(
@@ -659,6 +717,7 @@ general_em = Exercise(
             "tol=0 runs until max_iters while the ELBO still rises",
             [_trace | {"X": np.linspace(-5.0, -4.0, 12), "tol": 0.0, "max_iters": 8}],
         ),
+        Case("no elbo: stop once no parameter moves more than tol", [_halving | {"X": 1.0, "init_params": 0.0}]),
     ],
     hidden=[
         Case("max_iters=1", [_trace | {"X": np.array([-3.0, -2.0]), "max_iters": 1}], kind="a small max_iters"),
@@ -672,6 +731,7 @@ general_em = Exercise(
             [_trace | {"X": -1.0 - np.exp(-np.arange(40.0)), "max_iters": 60}],
             kind="slow convergence",
         ),
+        Case("no elbo, a loose tol", [_halving | {"X": 4.0, "init_params": 0.0, "tol": 1e-2}], kind="no ELBO"),
     ],
     mistakes=[
         Mistake(
@@ -695,6 +755,13 @@ general_em = Exercise(
             "E-step and the ELBO use them.",
             wrong=general_em__never_updates,
             by_output=True,
+        ),
+        Mistake(
+            "no_elbo_stop",
+            "no stopping rule without an elbo",
+            "Without an elbo function, stop after the first iteration that moves no parameter by more than tol "
+            "(compare the new params with the old ones); elbos stays empty.",
+            wrong=general_em__no_elbo_stop,
         ),
     ],
     alternatives=[general_em__while_loop],
