@@ -1,7 +1,7 @@
 """make bench: run the benchmarks and write benchmarks/README.md.
 
-    python -m benchmarks [kmeans] [mixtures] [vae] [steppers] [notebooks] [grading] [--students N]
-                         [--nbgrader-students M]
+    python -m benchmarks [kmeans] [mixtures] [vae] [steppers] [notebooks] [grading] [comparison]
+                         [--students N] [--nbgrader-students M]
 
 Each benchmark writes its section to benchmarks/results/<name>.md; the README joins the sections
 present, so one benchmark can be run again alone.
@@ -18,7 +18,7 @@ import scipy
 import sklearn
 import torch
 
-from benchmarks import grading, kmeans, mixtures, notebooks, steppers, vae
+from benchmarks import comparison, grading, kmeans, mixtures, notebooks, steppers, vae
 
 HERE = Path(__file__).parent
 BENCHMARKS = {
@@ -28,6 +28,7 @@ BENCHMARKS = {
     "steppers": lambda args: steppers.main(),
     "notebooks": lambda args: notebooks.main(),
     "grading": lambda args: grading.main(args.students, args.nbgrader_students),
+    "comparison": lambda args: comparison.main(),
 }
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_CORETYPE")
 

@@ -2,10 +2,12 @@
 
 Run from the course environment (``make`` installs helpers and solutions)::
 
-    python img/make_figures.py          # draw every figure into img/, then embed() them
-    python img/make_figures.py --check  # exit 1 if a notebook's embedded figure differs from img/
+    python img/make_figures.py          # draw every figure into img/, copy those of COPIED, then embed() them
+    python img/make_figures.py --check  # exit 1 if a notebook's embedded figure differs from img/, or a copy
+                                        # in img/ from its source
 
-The figures are drawn from the reference solutions, with the same helpers the notebooks use. A notebook
+The figures are drawn from the reference solutions, with the same helpers the notebooks use, except those of
+COPIED, which a benchmark draws (in minutes) and this script copies into img/. A notebook
 shows a figure as an attachment of its markdown cell (``![alt](attachment:NAME.png)``), not as a link to
 ``../img/NAME.png``, which breaks when JupyterLab starts in another folder than the repository's root:
 ``embed()`` copies img/NAME.png into every markdown cell that shows it, so the two cannot drift apart
@@ -14,6 +16,7 @@ as long as the figures are redrawn with this script.
 
 import base64
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -31,6 +34,8 @@ from solutions.kmeans import assign_clusters, compute_distortion, update_centroi
 ROOT = Path(__file__).resolve().parent.parent
 IMG = ROOT / "img"
 NOTEBOOKS = ROOT / "notebooks"
+# figures drawn elsewhere: img/NAME.png is a copy of its source, made by this script
+COPIED = {"comparison.png": ROOT / "benchmarks" / "results" / "comparison.png"}  # python -m benchmarks comparison
 # a markdown image of img/: ![alt](../img/NAME.png) as first written, ![alt](attachment:NAME.png) once embedded
 FIGURE = re.compile(r"(!\[[^\]]*\]\()(?:\.\./img/|attachment:)([\w.-]+\.png)\)")
 
@@ -59,6 +64,23 @@ def kmeans_half_steps(path):
     fig.supylabel("waiting time to the next eruption (standardised)")
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+def copies_behind():
+    """The names of COPIED whose copy in img/ is missing or differs from its source (where the source exists)."""
+    return [
+        name
+        for name, source in COPIED.items()
+        if source.exists() and (not (IMG / name).exists() or (IMG / name).read_bytes() != source.read_bytes())
+    ]
+
+
+def copy_figures():
+    """Copy the figures of COPIED into img/ where they differ; return the names copied."""
+    behind = copies_behind()
+    for name in behind:
+        shutil.copyfile(COPIED[name], IMG / name)
+    return behind
 
 
 def embedded(nb):
@@ -98,10 +120,15 @@ def embed():
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--check"]:
+        copies = copies_behind()
+        for name in copies:
+            print(f"img/{name} differs from {COPIED[name].relative_to(ROOT)}; run python img/make_figures.py")
         behind = stale()
         for path in behind:
             print(f"{path.relative_to(ROOT)}: its figures differ from img/; run python img/make_figures.py")
-        sys.exit(1 if behind else 0)
+        sys.exit(1 if behind or copies else 0)
     kmeans_half_steps(IMG / "kmeans_half_steps.png")
+    for name in copy_figures():
+        print(f"copied {COPIED[name].relative_to(ROOT)} to img/{name}")
     for path in embed():
         print(f"embedded the figures of img/ in {path.relative_to(ROOT)}")
