@@ -16,14 +16,16 @@ $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install $(PIP_QUIET) -r requirements.txt 2>&1 | $(QUIET_PIP)
 	$(PY) -m pip install $(PIP_QUIET) --no-deps -e . 2>&1 | $(QUIET_PIP)
-	$(PY) -c "import numpy, scipy, matplotlib, ipywidgets, nbgrader, torch, sklearn, playwright, helpers, autograde, solutions"
+	$(PY) -c "import numpy, scipy, matplotlib, ipywidgets, nbgrader, torch, sklearn, playwright, xdist, helpers, autograde, solutions"
 	touch $(STAMP)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
+# Two workers by default, one test file each at a time (TEST_JOBS=1: one process)
+TEST_JOBS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadfile
 
 # make grade SUBMISSIONS=path/to/submissions [STRICT=1]  ->  gradebook.csv, skipped.csv and feedback/
 # (STRICT=1: exit 1 when the class folder looks wrong)

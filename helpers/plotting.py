@@ -9,6 +9,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from helpers import validate
 from helpers.cells import DemoStopped
 
 UNASSIGNED = (0.55, 0.55, 0.55)  # grey: a point not yet given to any cluster
@@ -127,15 +128,6 @@ def _as_centroids(centroids, k=None):
     return centroids
 
 
-def _as_labels(labels, n, k):
-    labels = np.asarray(labels)
-    if labels.shape != (n,):
-        raise ValueError(f"labels must have shape ({n},), one per point; got shape {labels.shape}")
-    if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() >= k:
-        raise ValueError(f"labels must be integers in [0, {k}), one cluster index per point")
-    return labels
-
-
 def _add_key(ax, voronoi):
     """A key to the markers of a cluster plot, below the axes where it never hides a point."""
     key = [
@@ -247,7 +239,7 @@ class ClusterArtists:
         if labels is None:
             self.points.set_facecolor(UNASSIGNED)
         else:
-            self.points.set_facecolor(self.colors[_as_labels(labels, len(self.X), self.k)])
+            self.points.set_facecolor(self.colors[validate.labels(labels, len(self.X), self.k)])
         self.centroids.set_offsets(centroids)
         if self.regions is not None:
             # Voronoi region of mu_j: the points of the plane closer to mu_j than to any other centroid

@@ -128,7 +128,7 @@ def test_general_em_does_not_modify_init_params(impl):
 # ---- the grader's scripted model (autograde/models.py) -------------------------------------------------
 
 GENERAL_EM = next(e for e in exercises("general_em") if e.name == "general_em")
-TRACE_CASES = GENERAL_EM.visible + GENERAL_EM.hidden
+TRACE_CASES = [case for case in GENERAL_EM.visible + GENERAL_EM.hidden if case.calls[0]["elbo"] is not None]
 
 
 def general_em_bounding_the_start(X, init_params, e_step, m_step, elbo, max_iters=100, tol=1e-6):
@@ -166,3 +166,18 @@ def test_the_reference_asks_the_trace_elbo_only_after_m_steps(case):
 def test_a_general_em_that_bounds_the_start_passes_the_trace_cases(case):
     expected = fixtures.run_calls(general_em, case)
     judge_case(GENERAL_EM, case, fixtures.run_calls(general_em_bounding_the_start, case), expected)
+
+
+@pytest.mark.parametrize(
+    "case", [c for c in GENERAL_EM.visible + GENERAL_EM.hidden if c.calls[0]["elbo"] is None], ids=lambda c: c.label
+)
+def test_without_an_elbo_the_reference_stops_where_the_halving_moves_fall_below_tol(case):
+    call = case.calls[0]
+    X, start, tol = call["X"], call["init_params"], call.get("tol", 1e-6)
+    params, Q, elbos, n_iters = fixtures.run_calls(general_em, case)[0]
+    # iteration t moves the parameter by |X - start| / 2^t: the first t where that is below tol
+    expected = next(t for t in range(1, 100) if abs(X - start) / 2**t < tol)
+    assert (elbos, n_iters) == ([], expected)
+    assert params == pytest.approx(X - (X - start) / 2**expected) and Q == pytest.approx(
+        X - (X - start) / 2 ** (expected - 1)
+    )

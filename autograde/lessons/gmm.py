@@ -207,6 +207,7 @@ e_step = Exercise(
     points=2,
     reference=reference.e_step,
     judge=judge_e_step,
+    uses=[log_gaussian_pdf],
     visible=[
         Case(
             "two components, equal weights",
@@ -438,6 +439,7 @@ log_likelihood = Exercise(
     points=1,
     reference=reference.log_likelihood,
     judge=judge_log_likelihood,
+    uses=[log_gaussian_pdf],
     visible=[
         Case(
             "one standard normal", [{"X": _unit, "phi": np.ones(1), "mu": np.zeros((1, 2)), "Sigma": np.eye(2)[None]}]
