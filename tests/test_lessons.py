@@ -166,3 +166,26 @@ def test_the_student_copy_keeps_the_checks_and_drops_the_answers(key, monkeypatc
     assert "solutions" not in source
     with pytest.raises(RuntimeError, match="no reference here"):
         mine[next(iter(mine))]()
+
+
+@pytest.mark.parametrize("key", sorted(NOTEBOOKS))
+def test_no_two_mistakes_share_an_output_where_one_is_named_by_it(key):
+    """A mistake named by its output (by_output) is unambiguous on every case, visible or hidden, where
+    its output fails and no property of the output names a mistake: no other catalogued mistake gives the
+    same output there."""
+    from autograde import fixtures
+
+    checked = 0
+    for exercise in exercises(key):
+        for case, expected, wrong in fixtures.expected_outputs(exercise, exercise.visible + exercise.hidden):
+            for mid, outputs in wrong.items():
+                if any(isinstance(out, judge.CallError) for out in outputs):
+                    continue  # an error is reported as raised, not matched
+                try:
+                    exercise.judge(case, outputs, expected)
+                except judge.Failure as failure:
+                    if failure.mistake is None:
+                        matches = [other for other, theirs in wrong.items() if all(map(judge.same, outputs, theirs))]
+                        assert matches == [mid], f"{exercise.name}, {case.label}: {mid}'s output is also {matches}"
+                        checked += 1
+    assert checked >= sum(m.by_output for ex in exercises(key) for m in ex.mistakes.values())

@@ -2,9 +2,12 @@
 the solved version runs with every check passing, the student version's checks ask for code."""
 
 import ast
+import contextlib
 import inspect
+import io
 import os
 import runpy
+import warnings
 
 import nbformat
 import pytest
@@ -195,3 +198,45 @@ def test_the_lessons_figures_are_embedded_as_drawn():
     for key in LESSONS:
         for cell in student(key).cells:
             assert "../img/" not in cell.source, "a relative link to img/ breaks when notebooks/ is the server's root"
+
+
+def try_cells(key):
+    """{exercise name: the source of its "try it" cell}, the first course cell after the exercise's stub."""
+    cells, current = {}, None
+    for cell in student(key).cells:
+        if role(cell) == "solution":
+            current = cell.metadata["nbgrader"]["grade_id"]
+        elif current and cell.cell_type == "code" and cell.get("id", "").startswith("try"):
+            cells.setdefault(current, cell.source)
+    return cells
+
+
+def printed(source, namespace):
+    """What the cell prints, run in namespace (line magics dropped: the kernel's display settings)."""
+    code = "\n".join(line for line in source.splitlines() if not line.startswith("%"))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a mistake's NaN: the printed values say it
+        exec(compile(code, "<cell>", "exec"), namespace)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("key", LESSONS)
+def test_each_try_it_cell_prints_something_else_under_each_of_its_exercises_mistakes(key, monkeypatch):
+    """A student who makes a catalogued mistake sees it in the try-it cell: its printed expectations differ."""
+    monkeypatch.setenv("FAST", "1")
+    namespace = {}
+    setup = next(cell for cell in student(key).cells if role(cell) == "setup")
+    printed(setup.source, namespace)
+    for exercise in exercises(key):
+        printed(function_source(exercise.reference), namespace)
+    cells = try_cells(key)
+    assert set(cells) == {exercise.name for exercise in exercises(key)}
+    for exercise in exercises(key):  # in the notebook's order: a try-it cell may use what an earlier one made
+        before = dict(namespace)
+        expected = printed(cells[exercise.name], namespace)
+        assert not any(sign in expected for sign in "⏹⏸✘"), expected  # the reference runs the cell through
+        assert expected == printed(cells[exercise.name], dict(before))  # and prints the same each time
+        for mistake in exercise.mistakes.values():
+            got = printed(cells[exercise.name], dict(before, **{exercise.name: mistake.wrong}))
+            assert got != expected, f"{exercise.name}: the try-it cell prints the same under {mistake.id}"
