@@ -14,7 +14,7 @@ The restricted types are the maximum-likelihood estimates within their family, a
 
 import numpy as np
 from scipy.linalg import solve_triangular
-from scipy.special import logsumexp
+from scipy.special import logsumexp, xlogy
 
 from helpers import validate
 from helpers.seeding import kmeans_plusplus
@@ -193,11 +193,13 @@ def em_mog(X, k, max_iters=100, tol=1e-6, rng=None, init=None, reg_covar=1e-6, *
         phi, mu, Sigma = m_step(X, w, covariance_type=covariance_type)
         Sigma = validate.covariances(Sigma + ridge)  # a component shrunk onto a point is singular
         log_joint = np.log(phi) + np.column_stack([log_gaussian_pdf(X, mu[j], Sigma[j]) for j in range(k)])
-        held = w > 0  # the ELBO of the old w and the new parameters (eq. 9.71), with 0 log 0 = 0
-        elbos.append(float(np.sum(w[held] * (log_joint[held] - np.log(w[held])))))
-        log_px = logsumexp(log_joint, axis=1)  # log p(x_i) under the new parameters
-        logliks.append(float(np.sum(log_px)))
-        w = np.exp(log_joint - log_px[:, None])  # the next E-step (eq. 9.23)
+        elbos.append(float(np.sum(w * log_joint) - np.sum(xlogy(w, w))))  # old w, new parameters (eq. 9.71)
+        # the next E-step (eq. 9.23) and log p(x_i) by log-sum-exp: shifted by each row's largest term, the
+        # largest exp is 1, so no row sums to 0 even for points far from every component
+        top = log_joint.max(axis=1, keepdims=True)
+        p = np.exp(log_joint - top)
+        w = p / p.sum(axis=1, keepdims=True)
+        logliks.append(float(np.sum(top[:, 0] + np.log(p.sum(axis=1)))))
         if logliks[-1] - logliks[-2] < tol:
             break
     return phi, mu, Sigma, w, logliks, elbos

@@ -66,11 +66,13 @@ def update_centroids(X, labels, centroids):
     X = validate.data(X)
     centroids = validate.centroids(centroids, X.shape[1])
     labels = validate.labels(labels, X.shape[0], len(centroids))
+    k = len(centroids)
+    counts = np.bincount(labels, minlength=k)  # N_k = sum_n r_nk, the points of each cluster
+    # sum_n r_nk x_n, coordinate by coordinate: bincount with weights adds up each cluster's values
+    sums = np.column_stack([np.bincount(labels, weights=X[:, c], minlength=k) for c in range(X.shape[1])])
     new_centroids = centroids.copy()
-    for j in range(len(centroids)):
-        members = X[labels == j]
-        if len(members) > 0:  # an empty cluster has no mean: it keeps its centroid
-            new_centroids[j] = members.mean(axis=0)  # mu_k = sum_n r_nk x_n / sum_n r_nk (eq. 9.4)
+    filled = counts > 0  # an empty cluster has no mean: it keeps its centroid
+    new_centroids[filled] = sums[filled] / counts[filled, None]  # mu_k (eq. 9.4)
     return new_centroids
 
 
