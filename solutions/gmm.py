@@ -13,7 +13,6 @@ The restricted types are the maximum-likelihood estimates within their family, a
 """
 
 import numpy as np
-from scipy.linalg import solve_triangular
 from scipy.special import logsumexp, xlogy
 
 from helpers import validate
@@ -39,9 +38,9 @@ def log_gaussian_pdf(X, mu, Sigma):
     X = validate.data(X)
     mu, Sigma = validate.gaussian(mu, Sigma, X.shape[1])
     L = np.linalg.cholesky(Sigma)  # Sigma = L L^T, so Sigma^{-1} = L^{-T} L^{-1} and log|Sigma| = 2 sum log L_ii
-    y = solve_triangular(L, (X - mu).T, lower=True)  # column i is L^{-1} (x_i - mu): ||y_i||^2 is the Mahalanobis term
+    y = (X - mu) @ np.linalg.inv(L).T  # row i is L^{-1} (x_i - mu): ||y_i||^2 is the Mahalanobis term
     log_det = 2.0 * np.sum(np.log(np.diag(L)))
-    return -0.5 * (X.shape[1] * np.log(2.0 * np.pi) + log_det + np.sum(y**2, axis=0))
+    return -0.5 * (X.shape[1] * np.log(2.0 * np.pi) + log_det + np.sum(y**2, axis=1))
 
 
 def e_step(X, phi, mu, Sigma):
