@@ -154,7 +154,12 @@ def main():
         " against the reference. The reference is the answer key as students read it: per iteration one M-step"
         " (`m_step`, a loop over components) and one pass of `log_gaussian_pdf` per component (a Cholesky"
         " factor, its inverse and a matrix product) that gives the ELBO, the log-likelihood and the next"
-        " responsibilities.",
+        " responsibilities. Two choices of layout, and no tricks, make the clear code as fast: the vectors"
+        " L^{-1} (x_i - mu) for all points are one product L^{-1} (X - mu)^T, whose columns are summed (over"
+        " contiguous memory), and the (n, k) table of log phi_j + log N(x_i | mu_j, Sigma_j) is stacked as"
+        " `np.array([...]).T`, so that each component's column is contiguous and the log-sum-exp over"
+        " components adds whole columns. With rows of L^{-1} (x_i - mu) and `np.column_stack`, which sum"
+        " along rows of d or k numbers, the same key took 1.03x to 1.22x (1 thread).",
         "",
         "| (n, d, k) | BLAS threads | scikit-learn | em_mog | ratio | naive | naive / em_mog | mean log-lik gap |",
         "|---|---|---|---|---|---|---|---|",

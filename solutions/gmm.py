@@ -38,9 +38,9 @@ def log_gaussian_pdf(X, mu, Sigma):
     X = validate.data(X)
     mu, Sigma = validate.gaussian(mu, Sigma, X.shape[1])
     L = np.linalg.cholesky(Sigma)  # Sigma = L L^T, so Sigma^{-1} = L^{-T} L^{-1} and log|Sigma| = 2 sum log L_ii
-    y = (X - mu) @ np.linalg.inv(L).T  # row i is L^{-1} (x_i - mu): ||y_i||^2 is the Mahalanobis term
+    y = np.linalg.inv(L) @ (X - mu).T  # column i is L^{-1} (x_i - mu): ||y_i||^2 is the Mahalanobis term
     log_det = 2.0 * np.sum(np.log(np.diag(L)))
-    return -0.5 * (X.shape[1] * np.log(2.0 * np.pi) + log_det + np.sum(y**2, axis=1))
+    return -0.5 * (X.shape[1] * np.log(2.0 * np.pi) + log_det + np.sum(y**2, axis=0))
 
 
 def e_step(X, phi, mu, Sigma):
@@ -64,9 +64,8 @@ def e_step(X, phi, mu, Sigma):
     X = validate.data(X)
     phi, mu, Sigma = validate.mixture(phi, mu, Sigma, X.shape[1])
     with np.errstate(divide="ignore"):  # phi_j = 0 gives log 0 = -inf: that component takes no point
-        log_joint = np.log(phi) + np.column_stack(  # log phi_j + log N(x_i | mu_j, Sigma_j)
-            [log_gaussian_pdf(X, mu[j], Sigma[j]) for j in range(len(phi))]
-        )
+        # log phi_j + log N(x_i | mu_j, Sigma_j), shape (n, k): np.array(...).T puts component j in column j
+        log_joint = np.log(phi) + np.array([log_gaussian_pdf(X, mu[j], Sigma[j]) for j in range(len(phi))]).T
     return np.exp(log_joint - logsumexp(log_joint, axis=1, keepdims=True))  # eq. 9.23, in log space
 
 
@@ -127,7 +126,7 @@ def log_likelihood(X, phi, mu, Sigma):
     X = validate.data(X)
     phi, mu, Sigma = validate.mixture(phi, mu, Sigma, X.shape[1])
     with np.errstate(divide="ignore"):  # phi_j = 0 gives log 0 = -inf: that component adds nothing
-        log_joint = np.log(phi) + np.column_stack([log_gaussian_pdf(X, mu[j], Sigma[j]) for j in range(len(phi))])
+        log_joint = np.log(phi) + np.array([log_gaussian_pdf(X, mu[j], Sigma[j]) for j in range(len(phi))]).T
     return float(np.sum(logsumexp(log_joint, axis=1)))  # eq. 9.28, each log sum_j in log space
 
 
@@ -191,7 +190,7 @@ def em_mog(X, k, max_iters=100, tol=1e-6, rng=None, init=None, reg_covar=1e-6, *
     for _ in range(max_iters):
         phi, mu, Sigma = m_step(X, w, covariance_type=covariance_type)
         Sigma = validate.covariances(Sigma + ridge)  # a component shrunk onto a point is singular
-        log_joint = np.log(phi) + np.column_stack([log_gaussian_pdf(X, mu[j], Sigma[j]) for j in range(k)])
+        log_joint = np.log(phi) + np.array([log_gaussian_pdf(X, mu[j], Sigma[j]) for j in range(k)]).T  # as in e_step
         elbos.append(float(np.sum(w * log_joint) - np.sum(xlogy(w, w))))  # old w, new parameters (eq. 9.71)
         # the next E-step (eq. 9.23) and log p(x_i) by log-sum-exp: shifted by each row's largest term, the
         # largest exp is 1, so no row sums to 0 even for points far from every component
