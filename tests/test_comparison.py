@@ -1,5 +1,8 @@
 """The comparison of the course's methods (benchmarks/comparison.py), on a few hundred images in seconds."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -78,3 +81,18 @@ def test_the_figure_is_drawn(compared, tmp_path):
     methods, _ = compared
     comparison.figure(methods, tmp_path / "comparison.png")
     assert (tmp_path / "comparison.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_readme_and_lesson_5_show_the_benchmarks_own_table():
+    """The table is measured once (python -m benchmarks comparison) and copied into the README and lesson 5: a
+    rerun that changes it must be copied again."""
+    root = Path(__file__).parents[1]
+    measured = [
+        line for line in (root / "benchmarks/results/comparison.md").read_text().splitlines() if line.startswith("|")
+    ]
+    lesson = "".join(json.loads((root / "notebooks/05_vae.ipynb").read_text())["cells"][-1]["source"])
+    assert len(measured) == 2 + 5
+    readme = (root / "README.md").read_text().split("## How the methods compare")[1].split("\n## ")[0]
+    for name, text in (("README.md", readme), ("05_vae.ipynb", lesson)):
+        copied = [line for line in text.splitlines() if line.startswith("|")]
+        assert copied == measured, f"{name}'s table differs from benchmarks/results/comparison.md"
