@@ -69,8 +69,9 @@ def tests_running():
         yield
     finally:
         stop.set()
-        current[0].kill()
-        worker.join()
+        while worker.is_alive():  # the worker may have started another run just before it saw stop
+            current[0].kill()
+            worker.join(timeout=1)
 
 
 def main():
